@@ -1,0 +1,67 @@
+"""Cost model from types alone: multiply-accumulates per sample and parameter counts.
+
+MACs count the multiply-accumulates of Conv, ConvTranspose, Gemm and MatMul for one sample (the leading
+batch dim excluded), the convention behind the published figures (ResNet-18 at 224x224: 1.82 G).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .graph import Graph
+from .node import Node
+
+
+class CostError(Exception):
+    pass
+
+
+def node_macs(node: Node) -> int:
+    if node.domain or node.op not in _MACS:
+        return 0
+    return _MACS[node.op](node)
+
+
+def graph_macs(graph: Graph) -> int:
+    return sum(node_macs(node) for node in graph.nodes)
+
+
+def graph_params(graph: Graph) -> int:
+    """Elements of the floating-point constants read by some node."""
+    seen: dict[int, int] = {}
+    for node in graph.nodes:
+        for value in node.inputs:
+            if value is not None and value.is_const and np.issubdtype(value.const.dtype, np.floating):
+                seen[id(value)] = value.const.size
+    return sum(seen.values())
+
+
+def _per_sample(node: Node, shape) -> int:
+    if shape is None or not all(isinstance(d, int) for d in shape[1:]):
+        raise CostError(f"node {node.name} ({node.op}): output shape {shape} is not static")
+    return math.prod(shape[1:])
+
+
+def _conv(node: Node) -> int:
+    kernel = node.inputs[1].type.shape
+    return _per_sample(node, node.outputs[0].type.shape) * math.prod(kernel[1:])
+
+
+def _conv_transpose(node: Node) -> int:
+    kernel = node.inputs[1].type.shape  # [C_in, C_out / group, k...]
+    return _per_sample(node, node.inputs[0].type.shape) * math.prod(kernel[1:])
+
+
+def _gemm(node: Node) -> int:
+    shape_a = node.inputs[0].type.shape
+    k = shape_a[0] if node.attr("transA", 0) else shape_a[1]
+    return _per_sample(node, node.outputs[0].type.shape) * k
+
+
+def _matmul(node: Node) -> int:
+    k = node.inputs[0].type.shape[-1]
+    return _per_sample(node, node.outputs[0].type.shape) * k
+
+
+_MACS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul}

@@ -1,0 +1,10 @@
+"""Errors the IR reports about user-supplied models."""
+
+
+class ModelLoadError(Exception):
+    """A model file could not be read or imported; the message names the file and the cause."""
+
+    def __init__(self, path: str, cause: str):
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.cause = cause

@@ -1,0 +1,174 @@
+"""The graph: inputs, constants, nodes in topological order, outputs, and the editing operations passes use."""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterable
+
+import numpy as np
+
+from .node import Attribute, Node, Provenance
+from .types import TensorType
+from .value import Value
+
+
+class Graph:
+    def __init__(self, name: str = "graph", opset_imports: dict[str, int] | None = None):
+        self.name = name
+        self.inputs: list[Value] = []
+        self.outputs: list[Value] = []
+        self.constants: dict[str, Value] = {}
+        self.nodes: list[Node] = []
+        self.opset_imports: dict[str, int] = dict(opset_imports or {"": 17})
+        self._names: set[str] = set()
+        self._counter = itertools.count()
+
+    # ----- construction -------------------------------------------------------------------
+    def fresh_name(self, hint: str) -> str:
+        """A value or node name not used yet in this graph, derived from `hint`."""
+        name = hint
+        while name in self._names:
+            name = f"{hint}_{next(self._counter)}"
+        self._names.add(name)
+        return name
+
+    def add_input(self, name: str, type: TensorType) -> Value:
+        value = Value(self.fresh_name(name), type)
+        self.inputs.append(value)
+        return value
+
+    def add_constant(self, name: str, array: np.ndarray) -> Value:
+        array = np.asarray(array)
+        value = Value(self.fresh_name(name), TensorType(array.dtype, tuple(array.shape)), const=array)
+        self.constants[value.name] = value
+        return value
+
+    def add_node(
+        self,
+        op: str,
+        inputs: Iterable[Value | None],
+        output_types: Iterable[TensorType | None] | None = None,
+        *,
+        name: str | None = None,
+        domain: str = "",
+        attributes: dict[str, Any] | None = None,
+        provenance: Provenance | None = None,
+        output_names: Iterable[str] | None = None,
+    ) -> Node:
+        """Appends a node; attribute values that are not `Attribute`s are typed from their Python value."""
+        node_name = self.fresh_name(name or op.lower())
+        types = list(output_types if output_types is not None else [None])
+        names = list(output_names) if output_names is not None else [node_name] * len(types)
+        outputs = [Value(self.fresh_name(n), t) for n, t in zip(names, types)]
+        attrs = {k: v if isinstance(v, Attribute) else Attribute.of(v) for k, v in (attributes or {}).items()}
+        node = Node(op, list(inputs), outputs, node_name, domain, attrs, provenance)
+        self._attach(node)
+        self.nodes.append(node)
+        return node
+
+    def _attach(self, node: Node) -> None:
+        for index, value in enumerate(node.inputs):
+            if value is not None:
+                value.uses.append((node, index))
+        for value in node.outputs:
+            value.producer = node
+
+    # ----- editing ----------------------------------------------------------------------------
+    def remove_node(self, node: Node) -> None:
+        """Removes a node whose outputs are no longer used."""
+        for value in node.outputs:
+            if value.uses or value in self.outputs:
+                raise ValueError(f"cannot remove node {node.name}: output %{value.name} is still used")
+        for value in node.inputs:
+            if value is not None:
+                value.uses = [(n, i) for n, i in value.uses if n is not node]
+        self.nodes.remove(node)
+
+    def set_input(self, node: Node, index: int, value: Value | None) -> None:
+        old = node.inputs[index]
+        if old is not None:
+            old.uses = [(n, i) for n, i in old.uses if not (n is node and i == index)]
+        node.inputs[index] = value
+        if value is not None:
+            value.uses.append((node, index))
+
+    def replace_all_uses(self, old: Value, new: Value) -> None:
+        """Redirects every use of `old`, graph outputs included, to `new`."""
+        for node, index in list(old.uses):
+            self.set_input(node, index, new)
+        self.outputs = [new if v is old else v for v in self.outputs]
+
+    def values(self) -> Iterable[Value]:
+        yield from self.inputs
+        yield from self.constants.values()
+        for node in self.nodes:
+            yield from node.outputs
+
+    def find_value(self, name: str) -> Value:
+        for value in self.values():
+            if value.name == name:
+                return value
+        raise KeyError(name)
+
+    # ----- whole-graph operations -------------------------------------------------------------
+    def toposort(self) -> None:
+        """Orders nodes so every producer precedes its consumers (stable for already sorted graphs)."""
+        pending = {id(n): sum(1 for v in n.inputs if v is not None and v.producer is not None) for n in self.nodes}
+        position = {id(n): i for i, n in enumerate(self.nodes)}
+        ready = sorted((n for n in self.nodes if pending[id(n)] == 0), key=lambda n: position[id(n)])
+        order: list[Node] = []
+        while ready:
+            node = ready.pop(0)
+            order.append(node)
+            for value in node.outputs:
+                for user, _ in value.uses:
+                    pending[id(user)] -= 1
+                    if pending[id(user)] == 0:
+                        ready.append(user)
+            ready.sort(key=lambda n: position[id(n)])
+        if len(order) != len(self.nodes):
+            raise ValueError(f"graph {self.name} has a cycle")
+        self.nodes = order
+
+    def copy(self) -> "Graph":
+        """A structural copy; constant arrays are shared by reference, never copied."""
+        other = Graph(self.name, self.opset_imports)
+        other._names = set(self._names)
+        other._counter = itertools.count(next(self._counter))
+        mapping: dict[int, Value] = {}
+
+        def clone(value: Value) -> Value:
+            twin = Value(value.name, value.type, const=value.const)
+            mapping[id(value)] = twin
+            return twin
+
+        other.inputs = [clone(v) for v in self.inputs]
+        other.constants = {name: clone(v) for name, v in self.constants.items()}
+        for node in self.nodes:
+            inputs = [None if v is None else mapping[id(v)] for v in node.inputs]
+            twin = Node(node.op, inputs, [clone(v) for v in node.outputs], node.name, node.domain,
+                        dict(node.attributes), node.provenance)
+            other._attach(twin)
+            other.nodes.append(twin)
+        other.outputs = [mapping[id(v)] for v in self.outputs]
+        return other
+
+    # ----- conveniences that delegate to other modules -----------------------------------------
+    def to_onnx(self, opset: int | None = None):
+        from .onnx_lower import to_onnx
+
+        return to_onnx(self, opset=opset)
+
+    def macs(self) -> int:
+        from .cost import graph_macs
+
+        return graph_macs(self)
+
+    def params(self) -> int:
+        from .cost import graph_params
+
+        return graph_params(self)
+
+    def __repr__(self) -> str:
+        lines = [f"graph {self.name}({', '.join(map(repr, self.inputs))}) -> ({', '.join(map(repr, self.outputs))})"]
+        lines += [f"  {node!r}" for node in self.nodes]
+        return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""Run IR graphs with ONNX Runtime: CPU by default, CUDA only when its provider can really load."""
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+import onnx
+
+from .graph import Graph
+
+
+@functools.lru_cache(maxsize=1)
+def _ort():
+    import onnxruntime
+
+    onnxruntime.set_default_logger_severity(3)
+    return onnxruntime
+
+
+@functools.lru_cache(maxsize=1)
+def providers() -> tuple[str, ...]:
+    """CUDA first when STITCHC_DEVICE=cuda and a CUDA session can be created, else CPU only."""
+    ort = _ort()
+    if os.environ.get("STITCHC_DEVICE", "cpu") == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+        try:
+            probe = onnx.helper.make_model(onnx.helper.make_graph(
+                [onnx.helper.make_node("Identity", ["x"], ["y"])], "probe",
+                [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+                [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])]))
+            session = ort.InferenceSession(probe.SerializeToString(), providers=["CUDAExecutionProvider"])
+            if "CUDAExecutionProvider" in session.get_providers():
+                return ("CUDAExecutionProvider", "CPUExecutionProvider")
+        except Exception:  # the CUDA provider fails in many ways when its libraries are missing
+            pass
+    return ("CPUExecutionProvider",)
+
+
+def session(model: Graph | onnx.ModelProto, threads: int = 1):
+    """An InferenceSession for a graph or model, single-threaded by default (deterministic, cheap to create)."""
+    ort = _ort()
+    if isinstance(model, Graph):
+        model = model.to_onnx()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(model.SerializeToString(), options, providers=list(providers()))
+
+
+def run(model: Graph | onnx.ModelProto, inputs: np.ndarray | dict, batch: int = 4096) -> list[np.ndarray]:
+    """Runs a single-input model (array input) or any model (dict input) over batches; returns all outputs."""
+    sess = session(model)
+    if isinstance(inputs, dict):
+        return sess.run(None, inputs)
+    name = sess.get_inputs()[0].name
+    chunks = [sess.run(None, {name: inputs[i:i + batch]}) for i in range(0, len(inputs), batch)]
+    return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]

@@ -1,0 +1,61 @@
+"""Tensor types of the IR: an element type and a shape whose dims are ints or symbols."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+import onnx
+from onnx import helper
+
+Dim = Union[int, str, None]
+
+
+@dataclass(frozen=True)
+class TensorType:
+    """The static type of a value: numpy element type and shape (None when rank is unknown)."""
+
+    dtype: np.dtype
+    shape: tuple[Dim, ...] | None
+
+    @property
+    def rank(self) -> int | None:
+        return None if self.shape is None else len(self.shape)
+
+    def feature_shape(self) -> tuple[Dim, ...] | None:
+        """The shape without the leading batch dimension."""
+        return None if self.shape is None else self.shape[1:]
+
+    def is_static_feature(self) -> bool:
+        """True when every dim but the batch dim is a known int."""
+        dims = self.feature_shape()
+        return dims is not None and all(isinstance(d, int) for d in dims)
+
+    def __str__(self) -> str:
+        dims = "?" if self.shape is None else ", ".join("?" if d is None else str(d) for d in self.shape)
+        return f"{np.dtype(self.dtype).name}[{dims}]"
+
+    @staticmethod
+    def from_onnx(type_proto: onnx.TypeProto) -> "TensorType | None":
+        """Reads a tensor TypeProto; returns None for non-tensor or untyped values."""
+        if not type_proto.HasField("tensor_type"):
+            return None
+        tensor = type_proto.tensor_type
+        if tensor.elem_type == 0:
+            return None
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.elem_type))
+        if not tensor.HasField("shape"):
+            return TensorType(dtype, None)
+        dims: list[Dim] = []
+        for dim in tensor.shape.dim:
+            if dim.HasField("dim_value"):
+                dims.append(int(dim.dim_value))
+            elif dim.HasField("dim_param"):
+                dims.append(dim.dim_param)
+            else:
+                dims.append(None)
+        return TensorType(dtype, tuple(dims))
+
+    def to_onnx(self, name: str) -> onnx.ValueInfoProto:
+        elem = helper.np_dtype_to_tensor_dtype(np.dtype(self.dtype))
+        return helper.make_tensor_value_info(name, elem, None if self.shape is None else list(self.shape))

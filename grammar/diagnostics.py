@@ -1,0 +1,41 @@
+"""Diagnostics: `file:line:col: error: message`, the source line, a caret under the span, an optional hint."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ast import Span
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    file: str
+    span: Span
+    message: str
+    hint: str | None = None
+
+    def render(self, source: str | None) -> str:
+        lines = [f"{self.file}:{self.span.line}:{self.span.column}: error: {self.message}"]
+        text = source.splitlines()[self.span.line - 1] if source and 0 < self.span.line <= len(source.splitlines()) else None
+        if text is not None:
+            width = self.span.end_column - self.span.column if self.span.end_line == self.span.line else 1
+            lines.append(f"    {text}")
+            lines.append("    " + " " * (self.span.column - 1) + "^" + "~" * max(width - 1, 0))
+        if self.hint:
+            lines.append(f"    hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class SpecError(Exception):
+    """One or more diagnostics about a spec; `source` is the spec text for rendering."""
+
+    def __init__(self, diagnostics: list[Diagnostic], source: str | None = None):
+        super().__init__(diagnostics[0].message if diagnostics else "spec error")
+        self.diagnostics = diagnostics
+        self.source = source
+
+    def render(self) -> str:
+        return "\n".join(d.render(self.source) for d in self.diagnostics)
+
+
+def point_span(line: int, column: int) -> Span:
+    return Span(line, column, line, column + 1)

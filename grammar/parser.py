@@ -1,0 +1,160 @@
+"""Parse .stitch text into the AST; syntax errors become diagnostics with a location."""
+from __future__ import annotations
+
+import functools
+import os
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import Diagnostic, SpecError, point_span
+
+READABLE = {
+    "NAME": "a name", "STRING": "a string", "INT": "an integer", "SIGNED_NUMBER": "a number",
+    "DIRECTION": "maximize/minimize", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "EQUAL": "'='", "COMMA": "','", "DOT": "'.'", "SEMICOLON": "';'",
+    "$END": "end of file",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    path = os.path.join(os.path.dirname(__file__), "stitch.lark")
+    with open(path, encoding="utf-8") as handle:
+        return Lark(handle.read(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta) -> ast.Span:
+    return ast.Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(token: Token) -> ast.Span:
+    return ast.Span(token.line, token.column, token.end_line, token.end_column)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    def __init__(self, file: str, source: str):
+        super().__init__()
+        self.file, self.source = file, source
+
+    def start(self, meta, children):
+        return ast.Module(self.file, self.source, children[0], tuple(children[1:]))
+
+    def header(self, meta, children):
+        return ast.Header(int(children[0]), _span(meta))
+
+    def data_decl(self, meta, children):
+        return ast.DataDecl(str(children[0]), children[1], _token_span(children[0]))
+
+    def model_decl(self, meta, children):
+        return ast.ModelDecl(str(children[0]), children[1], _token_span(children[0]))
+
+    def stitch_decl(self, meta, children):
+        name, left, right, entries = children
+        return ast.StitchDecl(str(name), _name_ref(left), _name_ref(right), entries, _token_span(name))
+
+    def search_decl(self, meta, children):
+        name, over, entries = children
+        return ast.SearchDecl(str(name), _name_ref(over), entries, _token_span(name))
+
+    def export_decl(self, meta, children):
+        what, path, fmt = children
+        return ast.ExportDecl(what, self.string(None, [path]), _name_ref(fmt), _span(meta))
+
+    def block(self, meta, children):
+        return tuple(children)
+
+    def entry(self, meta, children):
+        key, value = children
+        return ast.Entry(str(key), value, _token_span(key))
+
+    def call(self, meta, children):
+        func, *args = children
+        positional = tuple(a for a in args if not isinstance(a, tuple))
+        keywords = {name: (span, value) for name, span, value in (a for a in args if isinstance(a, tuple))}
+        return ast.Call(func, positional, keywords, _span(meta))
+
+    def kwarg(self, meta, children):
+        name, value = children
+        return (str(name), _token_span(name), value)
+
+    def list(self, meta, children):
+        return ast.ListExpr(tuple(children), _span(meta))
+
+    def objective(self, meta, children):
+        return ast.Objective(str(children[0]), children[1], _span(meta))
+
+    def ref(self, meta, children):
+        return ast.Ref(tuple(str(c) for c in children), _span(meta))
+
+    def string(self, meta, children):
+        token = children[0]
+        return ast.String(str(token)[1:-1], _token_span(token))
+
+    def number(self, meta, children):
+        token = children[0]
+        text = str(token)
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+        return ast.Number(value, _token_span(token))
+
+
+def _name_ref(token: Token) -> ast.Ref:
+    return ast.Ref((str(token),), _token_span(token))
+
+
+def parse(source: str, file: str = "<spec>") -> ast.Module:
+    """Parses a spec; raises SpecError with one located diagnostic on a syntax error."""
+    try:
+        tree = _lark().parse(source)
+    except UnexpectedInput as error:
+        raise SpecError([_syntax_diagnostic(error, file, source)], source) from None
+    try:
+        return _ToAst(file, source).transform(tree)
+    except VisitError as error:  # a header such as `stitch 1.5` reaches the transformer as a bad INT
+        raise SpecError([Diagnostic(file, point_span(1, 1), f"malformed spec ({error.orig_exc})")], source) from None
+
+
+def parse_file(path: str) -> ast.Module:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            source = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        cause = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        raise SpecError([Diagnostic(path, point_span(1, 1), f"cannot read spec: {cause.lower()}")]) from None
+    return parse(source, path)
+
+
+def _syntax_diagnostic(error: UnexpectedInput, file: str, source: str) -> Diagnostic:
+    if isinstance(error, UnexpectedCharacters):
+        return Diagnostic(file, point_span(error.line, error.column), f"unexpected character {error.char!r}")
+    if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
+        line, column = _end_position(source)
+        return Diagnostic(file, point_span(line, column), f"unexpected end of file; expected {_expected(error)}")
+    token = error.token
+    return Diagnostic(file, _token_span(token), f"unexpected {_describe(token)}; expected {_expected(error)}")
+
+
+def _end_position(source: str) -> tuple[int, int]:
+    """The position just after the last non-blank character."""
+    lines = source.rstrip().splitlines() or [""]
+    return len(lines), len(lines[-1]) + 1
+
+
+def _describe(token: Token) -> str:
+    if token.type in ("NAME", "STRING", "INT", "SIGNED_NUMBER"):
+        return f"{READABLE[token.type].split(' ', 1)[1]} '{token}'"
+    return f"'{token}'"
+
+
+def _expected(error: UnexpectedInput) -> str:
+    expected = sorted({READABLE.get(name, _literal(name)) for name in getattr(error, "expected", ()) or ()})
+    if not expected:
+        return "something else"
+    return expected[0] if len(expected) == 1 else "one of " + ", ".join(expected)
+
+
+def _literal(terminal: str) -> str:
+    pattern = _lark().get_terminal(terminal).pattern
+    return f"'{pattern.value}'"

@@ -1,0 +1,112 @@
+"""The main job: compile a checked program, fit its stitches, search, and export the Pareto front."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import onnx
+
+from stitchc.data import Dataset, load_dataset
+from stitchc.evolve.front import pareto_front
+from stitchc.evolve.nsga2 import nsga2
+from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
+from stitchc.grammar.diagnostics import Diagnostic, SpecError
+from stitchc.grammar.program import Program, SearchSpec
+from stitchc.ir import Graph, ModelLoadError, load_onnx
+from stitchc.passes.stitch_fit import fit_supernet
+from stitchc.passes.supernet import StitchError, Supernet, build_supernet
+
+from .report import Row, table, write_run
+
+
+@dataclass
+class SearchOutcome:
+    out_dir: str
+    parents: list[Row]
+    front: list[Row]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_program(program: Program, out: str | None = None) -> list[SearchOutcome]:
+    """Runs every search of the program; `out` overrides the export directory."""
+    datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
+    models = {name: _load_model(program, name) for name in program.models}
+    outcomes = []
+    for search in program.searches.values():
+        outcomes.append(run_search(program, search, datasets, models, _out_dir(program, search, out)))
+    return outcomes
+
+
+def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
+               out_dir: str) -> SearchOutcome:
+    stitch = program.stitches[search.over]
+    started = time.perf_counter()
+    try:
+        supernet = build_supernet(models[stitch.left], models[stitch.right], (stitch.left, stitch.right))
+    except StitchError as error:
+        raise SpecError([Diagnostic(program.file, stitch.span, str(error))], program.source) from None
+    fit_data = datasets[stitch.data].split(stitch.split).take(stitch.samples)
+    errors = fit_supernet(supernet, models[stitch.left], models[stitch.right], fit_data.x)
+    log(f"stitch {stitch.name}: {len(supernet.stitches)} stitches fitted on {len(fit_data.x)} samples "
+        f"(feature MSE {min(errors.values()):.3g} .. {max(errors.values()):.3g})")
+    objective = next(o for o in search.objectives if o.metric == "accuracy")
+    dataset = datasets[objective.data]
+    val = dataset.split(objective.split)
+    evaluate = Evaluator(supernet, val.x, val.y)
+    seeds = [supernet.parent_genome(0), supernet.parent_genome(1), supernet.ensemble_genome()]
+    archive = nsga2([len(g.options) for g in supernet.genes], evaluate, search.population, search.generations,
+                    search.seed, seeds)
+    front = pareto_front(archive)
+    log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front "
+        f"({time.perf_counter() - started:.1f} s)")
+    parents = [_row(supernet, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
+               for g, name in zip(seeds[:2], supernet.parents)]
+    rows, exported = [], []
+    for index, point in enumerate(front):
+        row, model = _row(supernet, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(supernet, point))
+        rows.append(row)
+        exported.append(model)
+    path = write_run(out_dir, search.name, parents, rows, exported)
+    print(table(parents, rows))
+    log(f"wrote {path} and {len(rows)} ONNX models")
+    return SearchOutcome(out_dir, parents, rows)
+
+
+def _row(supernet: Supernet, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str,
+         parent: str | None) -> tuple[Row, onnx.ModelProto]:
+    """Lowers the candidate, checks the ONNX model, and measures its test accuracy on exactly those bytes."""
+    model = evaluate.candidate(point.genome).to_onnx()
+    onnx.checker.check_model(model, full_check=True)
+    test = accuracy(model, dataset.test.x, dataset.test.y)
+    choices = {gene.name: gene.options[value] for gene, value in zip(supernet.genes, point.genome)
+               if value != 0 and gene.name != "output"}
+    choices["output"] = supernet.genes[-1].options[point.genome[-1]]
+    return Row(label, point.genome, choices, point.accuracy, test, point.macs, point.params, parent), model
+
+
+def _parent_of(supernet: Supernet, point: Evaluation) -> str | None:
+    for which, name in enumerate(supernet.parents):
+        if point.genome == supernet.parent_genome(which):
+            return name
+    return None
+
+
+def _load_model(program: Program, name: str) -> Graph:
+    spec = program.models[name]
+    try:
+        return load_onnx(spec.path, parent=name)
+    except ModelLoadError as error:
+        raise SpecError([Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}")],
+                        program.source) from None
+
+
+def _out_dir(program: Program, search: SearchSpec, out: str | None) -> str:
+    exports = [e for e in program.exports if e.search == search.name]
+    if out is not None:
+        return out if len(program.searches) == 1 else os.path.join(out, search.name)
+    return exports[0].path if exports else os.path.join("out", search.name)

@@ -92,7 +92,7 @@ class Checker:
                 raise self.unknown(ref.span, "model", ref.dotted, self.program.models)
         if decl.left.dotted == decl.right.dotted:
             raise self.error(decl.right.span, f"a model cannot be stitched to itself ('{decl.left.dotted}')")
-        entries = self.entries(decl.entries, {"points", "layer", "fit"}, required=("fit",))
+        entries = self.entries(decl, {"points", "layer", "fit"}, required=("fit",))
         if "points" in entries:
             self.keyword(entries["points"], ("auto",), "points")
         init = "least_squares"
@@ -112,7 +112,7 @@ class Checker:
         self.declare(decl.span, decl.name)
         if decl.over.dotted not in self.program.stitches:
             raise self.unknown(decl.over.span, "stitch", decl.over.dotted, self.program.stitches)
-        entries = self.entries(decl.entries, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
+        entries = self.entries(decl, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
         if "genome" in entries:
             self.keyword(entries["genome"], ("switches",), "genome")
         algorithm = self.call(entries["algorithm"], ("nsga2",))
@@ -140,9 +140,9 @@ class Checker:
         self.program.exports.append(ExportSpec(search, decl.path.value, "onnx", decl.span))
 
     # ----- pieces -------------------------------------------------------------------------------
-    def entries(self, entries: tuple[ast.Entry, ...], allowed: set[str], required: tuple[str, ...]) -> dict[str, ast.Expr]:
+    def entries(self, decl, allowed: set[str], required: tuple[str, ...]) -> dict[str, ast.Expr]:
         found: dict[str, ast.Expr] = {}
-        for entry in entries:
+        for entry in decl.entries:
             if entry.key not in allowed:
                 raise self.unknown(entry.span, "setting", entry.key, allowed)
             if entry.key in found:
@@ -150,8 +150,8 @@ class Checker:
             found[entry.key] = entry.value
         for key in required:
             if key not in found:
-                span = entries[-1].span if entries else self.module.header.span
-                raise self.error(span, f"missing setting '{key}'")
+                kind = "stitch" if isinstance(decl, ast.StitchDecl) else "search"
+                raise self.error(decl.span, f"missing setting '{key}' in {kind} '{decl.name}'")
         return found
 
     def call(self, expr: ast.Expr, names: tuple[str, ...] | None) -> ast.Call:

@@ -1,0 +1,108 @@
+"""Shared fixtures: the example spec's parents and data, and small hand-built ONNX graphs."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import stitchc
+from stitchc.data import load_dataset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPECS = os.path.join(ROOT, "specs")
+
+
+@pytest.fixture(scope="session")
+def digits():
+    return load_dataset("sklearn:digits", (0.6, 0.2, 0.2), seed=0)
+
+
+@pytest.fixture(scope="session")
+def parent_paths():
+    return (os.path.join(SPECS, "models", "digits_small.onnx"), os.path.join(SPECS, "models", "digits_wide.onnx"))
+
+
+@pytest.fixture()
+def parents(parent_paths):
+    return stitchc.load(parent_paths[0], "a"), stitchc.load(parent_paths[1], "b")
+
+
+class GraphBuilder:
+    """Builds small NCHW CNNs as ONNX models with seeded random weights."""
+
+    def __init__(self, seed: int, size: int = 8):
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.inits = [], []
+        self.size = size
+        self.count = 0
+
+    def name(self, kind: str) -> str:
+        self.count += 1
+        return f"{kind}{self.count}"
+
+    def const(self, shape) -> str:
+        name = self.name("w")
+        self.inits.append(numpy_helper.from_array((self.rng.normal(size=shape) * 0.3).astype(np.float32), name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], **attributes) -> str:
+        out = self.name(op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=out, **attributes))
+        return out
+
+    def conv(self, x: str, c_in: int, c_out: int, relu: bool = True) -> str:
+        y = self.op("Conv", [x, self.const((c_out, c_in, 3, 3)), self.const((c_out,))], pads=[1, 1, 1, 1])
+        return self.op("Relu", [y]) if relu else y
+
+    def residual(self, x: str, channels: int) -> str:
+        y = self.conv(self.conv(x, channels, channels), channels, channels, relu=False)
+        return self.op("Relu", [self.op("Add", [x, y])])
+
+    def head(self, x: str, channels: int, spatial: int, classes: int = 10) -> str:
+        flat = self.op("Flatten", [x])
+        return self.op("Gemm", [flat, self.const((classes, channels * spatial * spatial)), self.const((classes,))],
+                       transB=1)
+
+    def model(self, output: str) -> onnx.ModelProto:
+        graph = helper.make_graph(
+            self.nodes, "test",
+            [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, self.size, self.size])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, ["N", 10])], self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        return model
+
+
+def residual_net(seed: int, channels: int, blocks: int) -> onnx.ModelProto:
+    """conv stem, `blocks` residual blocks, max-pool, another residual block, linear head."""
+    build = GraphBuilder(seed)
+    x = build.conv("image", 1, channels)
+    for _ in range(blocks):
+        x = build.residual(x, channels)
+    x = build.op("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    x = build.residual(x, channels)
+    return build.model(build.head(x, channels, build.size // 2))
+
+
+def branching_net(seed: int, channels: int) -> onnx.ModelProto:
+    """Two parallel conv branches concatenated (Inception-style), twice, then a linear head."""
+    build = GraphBuilder(seed)
+    x = build.conv("image", 1, channels)
+    for _ in range(2):
+        left = build.conv(x, channels, channels)
+        right = build.conv(build.conv(x, channels, channels), channels, channels)
+        x = build.conv(build.op("Concat", [left, right], axis=1), 2 * channels, channels)
+    return build.model(build.head(x, channels, build.size))
+
+
+@pytest.fixture(scope="session")
+def make_residual():
+    return residual_net
+
+
+@pytest.fixture(scope="session")
+def make_branching():
+    return branching_net

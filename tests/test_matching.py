@@ -1,0 +1,68 @@
+"""Matching keeps the merged graph acyclic on residual and branching graphs, and the supernet decodes."""
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+
+from stitchc.evolve.decode import decode
+from stitchc.ir import from_onnx
+from stitchc.ir.runtime import run
+from stitchc.passes.matching import match, merge_is_acyclic
+from stitchc.passes.stitch_points import stitch_points
+from stitchc.passes.supernet import build_supernet
+
+
+def _pairs(graph_a, graph_b):
+    return match(stitch_points(graph_a), stitch_points(graph_b))
+
+
+def test_residual_matching_is_acyclic_and_maximal(make_residual, make_branching):
+    graph_a = from_onnx(make_residual(1, 6, 2), "a")
+    graph_b = from_onnx(make_branching(2, 4), "b")
+    pairs = _pairs(graph_a, graph_b)
+    points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
+    assert len(pairs) == min(
+        sum(1 for p in points_a if p.spatial == (8, 8)), sum(1 for p in points_b if p.spatial == (8, 8))
+    ) + min(sum(1 for p in points_a if p.spatial == (4, 4)), sum(1 for p in points_b if p.spatial == (4, 4)))
+    assert merge_is_acyclic(graph_a, graph_b, [(a.value, b.value) for a, b in pairs])
+
+
+def test_acyclicity_check_detects_crossed_pairs(make_residual):
+    graph_a = from_onnx(make_residual(1, 6, 2), "a")
+    graph_b = from_onnx(make_residual(3, 5, 2), "b")
+    points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
+    crossed = [(points_a[0].value, points_b[2].value), (points_a[2].value, points_b[0].value)]
+    assert not merge_is_acyclic(graph_a, graph_b, crossed)
+
+
+def test_every_order_preserving_subset_is_acyclic(make_residual):
+    graph_a = from_onnx(make_residual(1, 6, 3), "a")
+    graph_b = from_onnx(make_residual(3, 5, 2), "b")
+    pairs = _pairs(graph_a, graph_b)
+    for size in range(1, len(pairs) + 1):
+        for subset in itertools.combinations(pairs, size):
+            assert merge_is_acyclic(graph_a, graph_b, [(a.value, b.value) for a, b in subset])
+
+
+def test_points_exclude_input_output_and_output_feeder(make_residual):
+    graph = from_onnx(make_residual(1, 6, 1), "a")
+    values = {id(p.value) for p in stitch_points(graph)}
+    head = graph.outputs[0].producer
+    assert id(graph.outputs[0]) not in values
+    assert not any(id(v) in values for v in head.inputs if v is not None)
+    assert not any(id(v) in values for v in graph.inputs)
+
+
+def test_random_genomes_of_a_residual_supernet_run(make_residual, make_branching):
+    graph_a = from_onnx(make_residual(1, 6, 2), "a")
+    graph_b = from_onnx(make_branching(2, 4), "b")
+    supernet = build_supernet(graph_a, graph_b)
+    x = np.random.default_rng(0).normal(size=(4, 1, 8, 8)).astype(np.float32)
+    rng = random.Random(0)
+    for _ in range(20):
+        genome = tuple(rng.randrange(len(g.options)) for g in supernet.genes)
+        candidate = decode(supernet, genome)
+        assert not any(n.domain == "stitchc" for n in candidate.nodes)
+        assert run(candidate, x)[0].shape == (4, 10)

@@ -1,0 +1,92 @@
+"""End to end: `stitchc run specs/digits.stitch` writes a deterministic front of standalone, checked ONNX models."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import onnx
+import pytest
+
+from stitchc.cli import main
+
+SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
+
+STANDALONE = """
+import sys, json
+sys.modules["stitchc"] = None  # the exported model must not need stitchc
+import numpy as np, onnxruntime as ort
+from sklearn.datasets import load_digits
+x = (load_digits().data / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+y = load_digits().target
+order = np.random.default_rng(0).permutation(len(x))
+test = order[int(round(0.6 * len(x))) + int(round(0.2 * len(x))):]
+ort.set_default_logger_severity(3)
+results = {}
+for path in sys.argv[1:]:
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    scores = session.run(None, {session.get_inputs()[0].name: x[test]})[0]
+    results[path] = float(np.mean(scores.argmax(1) == y[test]))
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    spec = os.path.join(SPECS, "digits.stitch")
+    outs = [tmp_path_factory.mktemp(f"run{i}") for i in range(2)]
+    for out in outs:
+        assert main(["run", spec, "--out", str(out)]) == 0
+    return outs
+
+
+def _front(out):
+    with open(os.path.join(out, "front.json")) as handle:
+        return json.load(handle)
+
+
+def test_same_seed_same_front(runs):
+    first, second = (open(os.path.join(out, "front.json"), "rb").read() for out in runs)
+    assert first == second
+
+
+def test_parents_are_on_the_front_or_dominated(runs):
+    document = _front(runs[0])
+    for name, parent in document["parents"].items():
+        assert any(p["val_accuracy"] >= parent["val_accuracy"] and p["macs"] <= parent["macs"]
+                   for p in document["front"]), name
+
+
+def test_front_is_mutually_non_dominated(runs):
+    points = _front(runs[0])["front"]
+    for p in points:
+        for q in points:
+            assert not (q["val_accuracy"] >= p["val_accuracy"] and q["macs"] <= p["macs"]
+                        and (q["val_accuracy"] > p["val_accuracy"] or q["macs"] < p["macs"]))
+
+
+def test_front_contains_a_hybrid(runs):
+    assert any(p["parent"] is None and len(p["choices"]) > 1 for p in _front(runs[0])["front"])
+
+
+def test_exported_models_are_valid_and_standalone(runs):
+    document = _front(runs[0])
+    paths = [os.path.join(runs[0], p["file"]) for p in document["front"]]
+    for path in paths:
+        model = onnx.load(path)
+        onnx.checker.check_model(model, full_check=True)
+        assert all(node.domain in ("", "ai.onnx") for node in model.graph.node)
+    result = subprocess.run([sys.executable, "-c", STANDALONE, *paths], capture_output=True, text=True, check=True)
+    measured = json.loads(result.stdout)
+    for point, path in zip(document["front"], paths):
+        assert measured[path] == point["test_accuracy"], point["file"]
+
+
+def test_terminal_table_lists_parents_and_front(runs, capsys):
+    out = runs[0]
+    main(["run", os.path.join(SPECS, "digits.stitch"), "--out", str(out)])
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:5] == ["model", "MACs", "params", "val", "acc"]
+    assert table[2].startswith("parent a") and table[3].startswith("parent b")
+    assert sum(line.startswith("front_") for line in table) == len(_front(out)["front"])

@@ -24,6 +24,26 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class PointPair:
+    """An explicit, directed stitch `source.path -> target.path`: features of one model replace the other's."""
+
+    source: str  # model name
+    source_path: str  # module path or node name inside that model, e.g. "layer1.0.conv1"
+    target: str
+    target_path: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class RefineSpec:
+    """Optional SGD refinement of the fitted stitches (only stitch parameters train)."""
+
+    loss: str  # "feature" (MSE to the replaced feature) | "task" (cross-entropy of the candidate)
+    epochs: int
+    lr: float
+
+
+@dataclass(frozen=True)
 class StitchSpec:
     name: str
     left: str
@@ -33,6 +53,10 @@ class StitchSpec:
     split: str
     samples: int
     span: Span
+    points: tuple[PointPair, ...] | None = None  # None: automatic matching
+    similarity: str = "none"  # "none" | "cka": prefer representationally similar pairs in automatic matching
+    resize: bool = False  # allow pairs whose spatial sizes differ (the stitch pools or resizes)
+    refine: RefineSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ by one elementwise activation is skipped in favour of the activation's output (t
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,31 @@ def stitch_points(graph: Graph) -> list[Point]:
                 continue
             points.append(Point(value, position))
     return points
+
+
+class PointError(Exception):
+    """A named stitch point does not exist in a model or is not a feature value."""
+
+
+def resolve_point(graph: Graph, path: str) -> Point:
+    """The point a module path (or node name) names: the output of the last node of that module.
+
+    'conv2' names the output of the node whose provenance path is conv2; 'layer1.0' the output of the
+    last node inside layer1.0. Raises PointError naming the closest known paths.
+    """
+    position, node = None, None
+    for index, candidate in enumerate(graph.nodes):
+        module = candidate.provenance.path if candidate.provenance else candidate.name
+        if module == path or module.startswith(path + ".") or candidate.name == path:
+            position, node = index, candidate
+    if node is None:
+        known = sorted({n.provenance.path if n.provenance else n.name for n in graph.nodes})
+        close = difflib.get_close_matches(path, known, n=1)
+        raise PointError(f"no node '{path}' in model {graph.name}" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    value = node.outputs[0]
+    if not _is_feature(value):
+        raise PointError(f"'{path}' produces {value.type}, not a [N, C] or [N, C, H, W] feature")
+    return Point(value, position)
 
 
 def _is_feature(value: Value) -> bool:

@@ -35,7 +35,7 @@ def from_onnx(model: onnx.ModelProto, parent: str, source: str = "<model>") -> G
     except Exception as error:  # onnx raises several unrelated types here
         raise ModelLoadError(source, f"ONNX shape inference failed ({_first_line(error)})") from None
     opsets = {o.domain if o.domain != "ai.onnx" else "": o.version for o in model.opset_import}
-    graph = Graph(model.graph.name or parent, opsets)
+    graph = Graph(parent, opsets)
     types = _value_types(model.graph)
     values: dict[str, Value] = {}
     for tensor in model.graph.initializer:

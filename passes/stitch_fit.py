@@ -1,77 +1,152 @@
 """Closed-form fitting of affine stitches (least squares; Csiszárik et al. 2021, SN-Net).
 
 The stitch objective of Guijt et al. is the MSE between the stitched feature and the feature it replaces;
-the stitch is affine, so ridge regression on the parents' cached features is that objective's optimum.
-1×1 convolutions treat every pixel as a sample. The ridge strength is chosen on a held-out fifth of the
-samples from a small grid, then the stitch is refitted on all samples.
+the stitch is affine, so ridge regression on the parents' features is that objective's optimum. Pixels are
+samples for 1×1 convolutions. Only sufficient statistics (Σx, Σy, ΣxxT, ΣxyT, Σ‖y‖²) are accumulated, batch
+by batch from the feature cache, so memory is O(C²) per stitch whatever the sample count. Every fifth
+sample is held out to choose the ridge strength from a grid; the final fit uses all samples.
 """
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from stitchc.ir import Graph, Value
-from stitchc.ir.runtime import run
+from stitchc.ir import Graph
 
+from .feature_cache import DEFAULT_BUDGET, batch_size, cached_features
 from .stitch_points import Point
 from .supernet import Stitch, Supernet
 
 RIDGE_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
-
-
-def point_features(graph: Graph, points: list[Point], x: np.ndarray) -> dict[int, np.ndarray]:
-    """Runs the parent once with every point as an extra output; returns id(point value) -> features."""
-    probe = graph.copy()
-    by_name = {v.name: v for v in probe.values()}
-    probe.outputs = [by_name[p.value.name] for p in points]
-    outputs = run(probe, x)
-    return {id(p.value): features for p, features in zip(points, outputs)}
+HOLDOUT_EVERY = 5
 
 
 def as_rows(features: np.ndarray) -> np.ndarray:
     """[N, C] stays; [N, C, H, W] becomes [N*H*W, C] (pixels are samples for a 1×1 conv)."""
     if features.ndim == 2:
-        return features.astype(np.float64)
-    return np.moveaxis(features, 1, -1).reshape(-1, features.shape[1]).astype(np.float64)
+        return np.asarray(features, dtype=np.float64)
+    return np.moveaxis(np.asarray(features), 1, -1).reshape(-1, features.shape[1]).astype(np.float64)
 
 
-def ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """min ||x W + b - y||² + alpha·scale·||W||² with an unpenalised bias; returns W [C_in, C_out], b [C_out]."""
-    mean_x, mean_y = x.mean(0), y.mean(0)
-    xc, yc = x - mean_x, y - mean_y
-    gram = xc.T @ xc
-    scale = np.trace(gram) / max(len(gram), 1) + 1e-12
-    weight = np.linalg.solve(gram + alpha * scale * np.eye(len(gram)), xc.T @ yc)
-    return weight, mean_y - mean_x @ weight
+def resample_source(features: np.ndarray, resample: int) -> np.ndarray:
+    """What the stitch's 1×1 map sees, aligned with the target's pixels: k×k mean-pooled or ×k repeated."""
+    if resample > 1:
+        n, c, h, w = features.shape
+        return features.reshape(n, c, h // resample, resample, w // resample, resample).mean(axis=(3, 5))
+    if resample < -1:
+        k = -resample
+        return np.repeat(np.repeat(features, k, axis=2), k, axis=3)
+    return features
+
+
+@dataclass
+class RidgeStats:
+    """Sufficient statistics of a least-squares problem rows x → rows y."""
+
+    c_in: int
+    c_out: int
+    n: int = 0
+    sx: np.ndarray = field(init=False)
+    sy: np.ndarray = field(init=False)
+    sxx: np.ndarray = field(init=False)
+    sxy: np.ndarray = field(init=False)
+    syy: float = 0.0
+
+    def __post_init__(self):
+        self.sx, self.sy = np.zeros(self.c_in), np.zeros(self.c_out)
+        self.sxx, self.sxy = np.zeros((self.c_in, self.c_in)), np.zeros((self.c_in, self.c_out))
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.n += len(x)
+        self.sx += x.sum(0)
+        self.sy += y.sum(0)
+        self.sxx += x.T @ x
+        self.sxy += x.T @ y
+        self.syy += float(np.sum(y * y))
+
+    def __add__(self, other: "RidgeStats") -> "RidgeStats":
+        total = RidgeStats(self.c_in, self.c_out)
+        total.n, total.syy = self.n + other.n, self.syy + other.syy
+        total.sx, total.sy = self.sx + other.sx, self.sy + other.sy
+        total.sxx, total.sxy = self.sxx + other.sxx, self.sxy + other.sxy
+        return total
+
+    def solve(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """Ridge solution with an unpenalised bias: W [C_in, C_out], b [C_out]."""
+        mean_x, mean_y = self.sx / self.n, self.sy / self.n
+        gram = self.sxx - self.n * np.outer(mean_x, mean_x)
+        cross = self.sxy - self.n * np.outer(mean_x, mean_y)
+        scale = np.trace(gram) / max(self.c_in, 1) + 1e-12
+        weight = np.linalg.solve(gram + alpha * scale * np.eye(self.c_in), cross)
+        return weight, mean_y - mean_x @ weight
+
+    def mse(self, weight: np.ndarray, bias: np.ndarray) -> float:
+        """Mean squared error of x W + b against y over the accumulated rows, from the statistics alone."""
+        total = (np.sum(weight * (self.sxx @ weight)) + 2 * bias @ (weight.T @ self.sx) + self.n * bias @ bias
+                 - 2 * np.sum(weight * self.sxy) - 2 * bias @ self.sy + self.syy)
+        return float(max(total, 0.0) / (self.n * self.c_out))
+
+
+def fit_from_stats(train: RidgeStats, holdout: RidgeStats) -> tuple[np.ndarray, np.ndarray, float]:
+    """Chooses the ridge strength on the holdout rows, refits on all rows; returns W, b and the MSE on all rows."""
+    errors = [holdout.mse(*train.solve(alpha)) for alpha in RIDGE_GRID] if holdout.n else [0.0]
+    everything = train + holdout
+    weight, bias = everything.solve(RIDGE_GRID[int(np.argmin(errors))])
+    return weight, bias, everything.mse(weight, bias)
 
 
 def fit_affine(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Chooses the ridge strength on held-out rows, refits on all rows; returns W, b and the training MSE."""
-    cut = len(x) * 4 // 5
-    errors = []
-    for alpha in RIDGE_GRID:
-        weight, bias = ridge(x[:cut], y[:cut], alpha)
-        errors.append(float(np.mean((x[cut:] @ weight + bias - y[cut:]) ** 2)))
-    weight, bias = ridge(x, y, RIDGE_GRID[int(np.argmin(errors))])
-    return weight, bias, float(np.mean((x @ weight + bias - y) ** 2))
+    """Ridge fit of in-memory rows (every fifth row held out to choose the strength)."""
+    train, holdout = RidgeStats(x.shape[1], y.shape[1]), RidgeStats(x.shape[1], y.shape[1])
+    mask = np.arange(len(x)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+    train.add(x[~mask], y[~mask])
+    holdout.add(x[mask], y[mask])
+    return fit_from_stats(train, holdout)
 
 
-def fit_stitch(stitch: Stitch, source: np.ndarray, target: np.ndarray) -> float:
-    """Sets the stitch's weights to the ridge optimum (copy on write); returns the feature MSE reached."""
-    weight, bias, mse = fit_affine(as_rows(source), as_rows(target))
-    shape = stitch.weight.const.shape
-    stitch.weight.const = weight.T.reshape(shape).astype(np.float32)
+def set_stitch(stitch: Stitch, weight: np.ndarray, bias: np.ndarray) -> None:
+    """Writes new parameters into the supernet (copy on write: new arrays, never in-place)."""
+    stitch.weight.const = weight.T.reshape(stitch.weight.const.shape).astype(np.float32)
     stitch.bias.const = bias.astype(np.float32)
-    return mse
 
 
-def fit_supernet(supernet: Supernet, graph_a: Graph, graph_b: Graph, x: np.ndarray) -> dict[str, float]:
-    """Fits every stitch of the supernet on inputs `x`; returns the feature MSE per stitch name."""
+def parent_features(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, folder: str | None,
+                    budget: int = DEFAULT_BUDGET) -> dict[int, np.ndarray]:
+    """Cached features of every point any stitch reads or replaces, per parent."""
     features = {}
-    for graph in (graph_a, graph_b):
-        own = {id(v) for v in graph.values()}
-        features.update(point_features(graph, _unique([s.source for s in supernet.stitches if id(s.source.value) in own]), x))
-    return {s.name: fit_stitch(s, features[id(s.source.value)], features[id(s.target.value)])
-            for s in supernet.stitches}
+    folder = folder or tempfile.mkdtemp(prefix="stitchc-features-")
+    for name, graph in parents.items():
+        points = _unique([s.source for s in supernet.stitches if s.plan.source_parent == name]
+                         + [s.target for s in supernet.stitches if s.plan.target_parent == name])
+        if points:
+            features.update(cached_features(graph, points, x, folder, budget))
+    return features
+
+
+def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, cache: str | None = None,
+                 budget: int = DEFAULT_BUDGET) -> dict[str, float]:
+    """Fits every stitch on inputs `x` in one streaming pass; returns the feature MSE per stitch name."""
+    features = parent_features(supernet, parents, x, cache, budget)
+    stats = {s.name: (RidgeStats(s.source.channels, s.target.channels),
+                      RidgeStats(s.source.channels, s.target.channels)) for s in supernet.stitches}
+    points = [s.source for s in supernet.stitches] + [s.target for s in supernet.stitches]
+    step = batch_size(points, budget)
+    holdout = np.arange(len(x)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+    for start in range(0, len(x), step):
+        part = slice(start, start + step)
+        for stitch in supernet.stitches:
+            source = resample_source(np.asarray(features[id(stitch.source.value)][part]), stitch.resample)
+            target = np.asarray(features[id(stitch.target.value)][part])
+            for side, mask in zip(stats[stitch.name], (~holdout[part], holdout[part])):
+                if mask.any():
+                    side.add(as_rows(source[mask]), as_rows(target[mask]))
+    errors = {}
+    for stitch in supernet.stitches:
+        weight, bias, errors[stitch.name] = fit_from_stats(*stats[stitch.name])
+        set_stitch(stitch, weight, bias)
+    return errors
 
 
 def _unique(points: list[Point]) -> list[Point]:

@@ -13,10 +13,13 @@ from stitchc.evolve.front import pareto_front
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
-from stitchc.grammar.program import Program, SearchSpec
+from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph, ModelLoadError, load_onnx
+from stitchc.passes.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.passes.stitch_fit import fit_supernet
-from stitchc.passes.supernet import StitchError, Supernet, build_supernet
+from stitchc.passes.stitch_plan import StitchError, StitchPlan, auto_plans, explicit_plan
+from stitchc.passes.stitch_points import PointError
+from stitchc.passes.supernet import Supernet, build_supernet
 
 from .report import Row, table, write_run
 
@@ -46,12 +49,15 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
                out_dir: str) -> SearchOutcome:
     stitch = program.stitches[search.over]
     started = time.perf_counter()
-    try:
-        supernet = build_supernet(models[stitch.left], models[stitch.right], (stitch.left, stitch.right))
-    except StitchError as error:
-        raise SpecError([Diagnostic(program.file, stitch.span, str(error))], program.source) from None
+    parents = {stitch.left: models[stitch.left], stitch.right: models[stitch.right]}
     fit_data = datasets[stitch.data].split(stitch.split).take(stitch.samples)
-    errors = fit_supernet(supernet, models[stitch.left], models[stitch.right], fit_data.x)
+    cache = os.path.join(out_dir, "cache")
+    try:
+        plans = _plans(stitch, parents, fit_data.x, cache)
+        supernet = build_supernet(parents, plans, stitch.resize)
+    except (StitchError, PointError) as error:
+        raise SpecError([Diagnostic(program.file, stitch.span, str(error))], program.source) from None
+    errors = fit_supernet(supernet, parents, fit_data.x, cache)
     log(f"stitch {stitch.name}: {len(supernet.stitches)} stitches fitted on {len(fit_data.x)} samples "
         f"(feature MSE {min(errors.values()):.3g} .. {max(errors.values()):.3g})")
     objective = next(o for o in search.objectives if o.metric == "accuracy")
@@ -75,6 +81,17 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     print(table(parents, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parents, rows)
+
+
+def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list[StitchPlan]:
+    """Explicit points from the spec, or automatic matching (optionally weighted by linear CKA)."""
+    if stitch.points is not None:
+        return [explicit_plan(parents, p.source, p.source_path, p.target, p.target_path, stitch.resize)
+                for p in stitch.points]
+    similarity = None
+    if stitch.similarity == "cka":
+        similarity = cka_similarity(parents[stitch.left], parents[stitch.right], x[:CKA_SAMPLES], cache)
+    return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 
 def _row(supernet: Supernet, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str,

@@ -7,13 +7,13 @@ import onnx
 from stitchc.evolve.decode import canonical, decode
 from stitchc.ir.runtime import run
 from stitchc.passes.stitch_fit import fit_supernet
-from stitchc.passes.supernet import build_supernet
+from stitchc.passes.supernet import auto_supernet
 
 
 def test_parent_genomes_reproduce_parents_exactly(parents, parent_paths, digits):
     graph_a, graph_b = parents
-    supernet = build_supernet(graph_a, graph_b)
-    fit_supernet(supernet, graph_a, graph_b, digits.train.x[:256])
+    supernet = auto_supernet({"a": graph_a, "b": graph_b})
+    fit_supernet(supernet, {"a": graph_a, "b": graph_b}, digits.train.x[:256])
     for which, (graph, path) in enumerate(zip(parents, parent_paths)):
         candidate = decode(supernet, supernet.parent_genome(which))
         expected = run(onnx.load(path), digits.val.x)[0]
@@ -23,7 +23,7 @@ def test_parent_genomes_reproduce_parents_exactly(parents, parent_paths, digits)
 
 
 def test_ensemble_genome_averages_both_parents(parents, parent_paths, digits):
-    supernet = build_supernet(*parents)
+    supernet = auto_supernet(dict(zip("ab", parents)))
     logits = [run(onnx.load(p), digits.val.x)[0] for p in parent_paths]
     candidate = decode(supernet, supernet.ensemble_genome())
     np.testing.assert_allclose(run(candidate, digits.val.x)[0], (logits[0] + logits[1]) / 2, rtol=1e-6, atol=1e-6)
@@ -31,9 +31,9 @@ def test_ensemble_genome_averages_both_parents(parents, parent_paths, digits):
 
 def test_switching_into_a_costs_the_b_prefix(parents):
     graph_a, graph_b = parents
-    supernet = build_supernet(graph_a, graph_b)
-    first = supernet.genes[0]  # the switch after a's first point, fed from b
-    genome = tuple([1] + [0] * (len(supernet.genes) - 1))
+    supernet = auto_supernet({"a": graph_a, "b": graph_b})
+    first = next(i for i, g in enumerate(supernet.genes) if g.name.startswith("a."))  # a switch fed from b
+    genome = tuple(1 if i == first else 0 for i in range(len(supernet.genes)))
     candidate = decode(supernet, genome)
     parents_used = {n.provenance.parent for n in candidate.nodes}
     assert parents_used == {"a", "b", "stitch"}, first
@@ -41,7 +41,7 @@ def test_switching_into_a_costs_the_b_prefix(parents):
 
 
 def test_canonical_zeroes_genes_that_cannot_reach_the_output(parents):
-    supernet = build_supernet(*parents)
+    supernet = auto_supernet(dict(zip("ab", parents)))
     # with output = a and no B→A switch, every switch on B's side is irrelevant
     genome = tuple(1 if supernet.genes[i].options[0] == "b" else 0 for i in range(len(supernet.genes) - 1)) + (0,)
     assert canonical(supernet, genome) == supernet.parent_genome(0)

@@ -9,9 +9,10 @@ import numpy as np
 from stitchc.evolve.decode import decode
 from stitchc.ir import from_onnx
 from stitchc.ir.runtime import run
-from stitchc.passes.matching import match, merge_is_acyclic
+from stitchc.passes.matching import match
+from stitchc.passes.merge_cycles import merge_is_acyclic
 from stitchc.passes.stitch_points import stitch_points
-from stitchc.passes.supernet import build_supernet
+from stitchc.passes.supernet import auto_supernet
 
 
 def _pairs(graph_a, graph_b):
@@ -58,7 +59,7 @@ def test_points_exclude_input_output_and_output_feeder(make_residual):
 def test_random_genomes_of_a_residual_supernet_run(make_residual, make_branching):
     graph_a = from_onnx(make_residual(1, 6, 2), "a")
     graph_b = from_onnx(make_branching(2, 4), "b")
-    supernet = build_supernet(graph_a, graph_b)
+    supernet = auto_supernet({"a": graph_a, "b": graph_b})
     x = np.random.default_rng(0).normal(size=(4, 1, 8, 8)).astype(np.float32)
     rng = random.Random(0)
     for _ in range(20):

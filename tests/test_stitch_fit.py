@@ -1,10 +1,15 @@
-"""Closed-form stitches: exact on affine data, and better than identity or random stitches on real features."""
+"""Closed-form stitches: exact on affine data, streaming equals in-memory, better than identity or random."""
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
-from stitchc.passes.stitch_fit import as_rows, fit_affine, fit_supernet, point_features
-from stitchc.passes.supernet import build_supernet
+from stitchc.ir.runtime import run
+from stitchc.passes.feature_cache import cached_features
+from stitchc.passes.stitch_fit import RidgeStats, as_rows, fit_affine, fit_supernet, resample_source
+from stitchc.passes.stitch_plan import explicit_plan
+from stitchc.passes.supernet import auto_supernet, build_supernet
 
 
 def test_fit_recovers_an_exact_affine_map():
@@ -17,6 +22,16 @@ def test_fit_recovers_an_exact_affine_map():
     np.testing.assert_allclose(fitted_b, bias, atol=1e-3)
 
 
+def test_mse_from_statistics_equals_direct_mse():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(300, 5)), rng.normal(size=(300, 3))
+    stats = RidgeStats(5, 3)
+    stats.add(x[:100], y[:100])
+    stats.add(x[100:], y[100:])
+    weight, bias = rng.normal(size=(5, 3)), rng.normal(size=3)
+    assert np.isclose(stats.mse(weight, bias), np.mean((x @ weight + bias - y) ** 2))
+
+
 def test_pixels_are_samples_for_spatial_features():
     features = np.arange(2 * 3 * 2 * 2, dtype=np.float32).reshape(2, 3, 2, 2)
     rows = as_rows(features)
@@ -24,23 +39,68 @@ def test_pixels_are_samples_for_spatial_features():
     np.testing.assert_array_equal(rows[1], features[0, :, 0, 1])
 
 
+def test_resampling_pools_and_repeats():
+    features = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(resample_source(features, 2)[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(resample_source(features[:, :, :2, :2], -2)[0, 0, :, 0], [0, 0, 4, 4])
+
+
+def test_streaming_fit_equals_one_batch_fit(parents, digits, tmp_path):
+    graphs = dict(zip("ab", parents))
+    x = digits.train.x[:300]
+    one, many = auto_supernet(graphs), auto_supernet(graphs)
+    errors_one = fit_supernet(one, graphs, x, str(tmp_path / "one"))
+    errors_many = fit_supernet(many, graphs, x, str(tmp_path / "many"), budget=64 * 1024)
+    for s, t in zip(one.stitches, many.stitches):
+        np.testing.assert_allclose(s.weight.const, t.weight.const, rtol=1e-4, atol=1e-5)
+        assert np.isclose(errors_one[s.name], errors_many[t.name], rtol=1e-6)
+
+
+def test_feature_cache_is_reused(parents, digits, tmp_path):
+    graph = parents[0]
+    from stitchc.passes.stitch_points import stitch_points
+
+    points = stitch_points(graph)
+    first = cached_features(graph, points, digits.train.x[:64], str(tmp_path))
+    stamps = {name: os.path.getmtime(tmp_path / name) for name in os.listdir(tmp_path)}
+    second = cached_features(graph, points, digits.train.x[:64], str(tmp_path))
+    assert {name: os.path.getmtime(tmp_path / name) for name in os.listdir(tmp_path)} == stamps
+    for p in points:
+        np.testing.assert_array_equal(first[id(p.value)], second[id(p.value)])
+    assert len(stamps) == len(points)
+
+
 def _mse(source, target, weight, bias):
     return float(np.mean((as_rows(source) @ weight + bias - as_rows(target)) ** 2))
 
 
-def test_least_squares_beats_identity_and_random_stitches(parents, digits):
-    graph_a, graph_b = parents
-    supernet = build_supernet(graph_a, graph_b)
+def test_least_squares_beats_identity_and_random_stitches(parents, digits, tmp_path):
+    graphs = dict(zip("ab", parents))
+    supernet = auto_supernet(graphs)
     fit_x, check_x = digits.train.x[:800], digits.train.x[800:]
-    fit_supernet(supernet, graph_a, graph_b, fit_x)
+    fit_supernet(supernet, graphs, fit_x, str(tmp_path))
     rng = np.random.default_rng(0)
     for stitch in supernet.stitches:
-        source_graph = graph_a if stitch.name.startswith("a.") else graph_b
-        target_graph = graph_b if source_graph is graph_a else graph_a
-        source = point_features(source_graph, [stitch.source], check_x)[id(stitch.source.value)]
-        target = point_features(target_graph, [stitch.target], check_x)[id(stitch.target.value)]
+        source = cached_features(graphs[stitch.plan.source_parent], [stitch.source], check_x, str(tmp_path))
+        target = cached_features(graphs[stitch.plan.target_parent], [stitch.target], check_x, str(tmp_path))
+        source, target = source[id(stitch.source.value)], target[id(stitch.target.value)]
         c_in, c_out = stitch.source.channels, stitch.target.channels
         fitted = _mse(source, target, stitch.weight.const.reshape(c_out, c_in).T, stitch.bias.const)
         identity = _mse(source, target, np.eye(c_in, c_out), np.zeros(c_out))
         random = _mse(source, target, rng.normal(scale=1 / np.sqrt(c_in), size=(c_in, c_out)), np.zeros(c_out))
         assert fitted < identity and fitted < random, stitch.name
+
+
+def test_resized_stitches_run_and_fit(parents, digits, tmp_path):
+    graphs = dict(zip("ab", parents))
+    down = explicit_plan(graphs, "a", "relu1", "b", "pool1", resize=True)  # 8×8 → 4×4: pool then 1×1 conv
+    up = explicit_plan(graphs, "b", "pool2", "a", "pool1", resize=True)  # 2×2 → 4×4: 1×1 conv then upsample
+    supernet = build_supernet(graphs, [down, up], resize=True)
+    errors = fit_supernet(supernet, graphs, digits.train.x[:400], str(tmp_path))
+    assert all(np.isfinite(e) for e in errors.values())
+    from stitchc.evolve.decode import decode
+
+    for genome in ((1, 0, 0), (0, 1, 1), (1, 1, 2)):
+        scores = run(decode(supernet, genome), digits.val.x)[0]
+        assert scores.shape == (len(digits.val.x), 10)
+        assert np.mean(scores.argmax(1) == digits.val.y) > 0.5, genome

@@ -1,0 +1,61 @@
+"""Features of a parent's stitch points, computed once with ONNX Runtime in batches and kept on disk.
+
+Each point's features live in a .npy file (memory-mapped) under the cache folder, keyed by a hash of the
+parent's lowered model, the point names and the input samples, so a rerun with the same parents and data
+reads them back instead of recomputing. Batches are sized to a memory budget, so no step holds more than
+one batch of features in memory.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+
+from stitchc.ir import Graph
+from stitchc.ir.runtime import session
+
+from .stitch_points import Point
+
+DEFAULT_BUDGET = 256 * 2**20  # bytes of features per batch
+
+
+def batch_size(points: list[Point], budget: int = DEFAULT_BUDGET) -> int:
+    per_sample = sum(4 * int(np.prod(p.value.type.shape[1:])) for p in points)
+    return max(1, budget // max(per_sample, 1))
+
+
+def _probe(graph: Graph, points: list[Point]) -> Graph:
+    probe = graph.copy()
+    by_name = {v.name: v for v in probe.values()}
+    probe.outputs = [by_name[p.value.name] for p in points]
+    return probe
+
+
+def cached_features(graph: Graph, points: list[Point], x: np.ndarray, folder: str,
+                    budget: int = DEFAULT_BUDGET) -> dict[int, np.ndarray]:
+    """id(point value) -> memory-mapped features [len(x), ...] of that point."""
+    model = _probe(graph, points).to_onnx()
+    digest = hashlib.sha1(model.SerializeToString(deterministic=True))
+    digest.update(np.ascontiguousarray(x).tobytes())
+    key = digest.hexdigest()[:16]
+    paths = [os.path.join(folder, f"{graph.name}-{key}-{i}.npy") for i in range(len(points))]
+    if not all(os.path.exists(p) for p in paths):
+        _compute(model, points, x, paths, batch_size(points, budget))
+    return {id(p.value): np.load(path, mmap_mode="r") for p, path in zip(points, paths)}
+
+
+def _compute(model, points: list[Point], x: np.ndarray, paths: list[str], batch: int) -> None:
+    os.makedirs(os.path.dirname(paths[0]), exist_ok=True)
+    temporary = [p + ".partial.npy" for p in paths]
+    arrays = [np.lib.format.open_memmap(t, mode="w+", dtype=np.float32, shape=(len(x), *p.value.type.shape[1:]))
+              for t, p in zip(temporary, points)]
+    sess = session(model)
+    name = sess.get_inputs()[0].name
+    for start in range(0, len(x), batch):
+        for array, features in zip(arrays, sess.run(None, {name: x[start:start + batch]})):
+            array[start:start + batch] = features
+    for array, partial, final in zip(arrays, temporary, paths):
+        array.flush()
+        del array
+        os.replace(partial, final)

@@ -26,8 +26,8 @@ HOLDOUT_EVERY = 5
 def as_rows(features: np.ndarray) -> np.ndarray:
     """[N, C] stays; [N, C, H, W] becomes [N*H*W, C] (pixels are samples for a 1×1 conv)."""
     if features.ndim == 2:
-        return np.asarray(features, dtype=np.float64)
-    return np.moveaxis(np.asarray(features), 1, -1).reshape(-1, features.shape[1]).astype(np.float64)
+        return np.asarray(features, dtype=np.float32)
+    return np.ascontiguousarray(np.moveaxis(np.asarray(features, dtype=np.float32), 1, -1)).reshape(-1, features.shape[1])
 
 
 def resample_source(features: np.ndarray, resample: int) -> np.ndarray:
@@ -58,13 +58,15 @@ class RidgeStats:
         self.sx, self.sy = np.zeros(self.c_in), np.zeros(self.c_out)
         self.sxx, self.sxy = np.zeros((self.c_in, self.c_in)), np.zeros((self.c_in, self.c_out))
 
-    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+    def add(self, x: np.ndarray, y: np.ndarray, gram: np.ndarray | None = None) -> None:
+        """Adds rows; products run in the rows' precision (float32 from the cache), sums accumulate in float64.
+        `gram` is x.T @ x when the caller already has it (points shared by several stitches)."""
         self.n += len(x)
-        self.sx += x.sum(0)
-        self.sy += y.sum(0)
-        self.sxx += x.T @ x
+        self.sx += x.sum(0, dtype=np.float64)
+        self.sy += y.sum(0, dtype=np.float64)
+        self.sxx += x.T @ x if gram is None else gram
         self.sxy += x.T @ y
-        self.syy += float(np.sum(y * y))
+        self.syy += float(np.sum(y * y, dtype=np.float64))
 
     def __add__(self, other: "RidgeStats") -> "RidgeStats":
         total = RidgeStats(self.c_in, self.c_out)
@@ -136,17 +138,40 @@ def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, c
     holdout = np.arange(len(x)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
     for start in range(0, len(x), step):
         part = slice(start, start + step)
+        rows = _BatchRows(features, part, (~holdout[part], holdout[part]))
         for stitch in supernet.stitches:
-            source = resample_source(np.asarray(features[id(stitch.source.value)][part]), stitch.resample)
-            target = np.asarray(features[id(stitch.target.value)][part])
-            for side, mask in zip(stats[stitch.name], (~holdout[part], holdout[part])):
-                if mask.any():
-                    side.add(as_rows(source[mask]), as_rows(target[mask]))
+            for side, stats_side in enumerate(stats[stitch.name]):
+                source = rows.get(stitch.source, stitch.resample, side)
+                if len(source):
+                    stats_side.add(source, rows.get(stitch.target, 1, side), rows.gram(stitch.source, stitch.resample, side))
     errors = {}
     for stitch in supernet.stitches:
         weight, bias, errors[stitch.name] = fit_from_stats(*stats[stitch.name])
         set_stitch(stitch, weight, bias)
     return errors
+
+
+class _BatchRows:
+    """Rows and Gram matrices of one batch of features, each computed once however many stitches share them."""
+
+    def __init__(self, features: dict[int, np.ndarray], part: slice, masks: tuple[np.ndarray, np.ndarray]):
+        self.features, self.part, self.masks = features, part, masks
+        self.rows: dict[tuple, np.ndarray] = {}
+        self.grams: dict[tuple, np.ndarray] = {}
+
+    def get(self, point: Point, resample: int, side: int) -> np.ndarray:
+        key = (id(point.value), resample, side)
+        if key not in self.rows:
+            batch = np.asarray(self.features[id(point.value)][self.part])[self.masks[side]]
+            self.rows[key] = as_rows(resample_source(batch, resample))
+        return self.rows[key]
+
+    def gram(self, point: Point, resample: int, side: int) -> np.ndarray:
+        key = (id(point.value), resample, side)
+        if key not in self.grams:
+            rows = self.get(point, resample, side)
+            self.grams[key] = rows.T @ rows
+        return self.grams[key]
 
 
 def _unique(points: list[Point]) -> list[Point]:

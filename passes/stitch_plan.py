@@ -39,6 +39,21 @@ def auto_plans(left: str, right: str, graphs: dict[str, Graph], similarity: np.n
     return plans
 
 
+def group_plans(parents: dict[str, Graph], resize: bool = False) -> list[StitchPlan]:
+    """Pairwise stitch groups for any number of parents: every pair of parents matched on its own, then
+    pairs of later groups dropped, one by one, while the merge of all parents still has a cycle."""
+    names = list(parents)
+    plans = []
+    for i, left in enumerate(names):
+        for right in names[i + 1:]:
+            plans += auto_plans(left, right, parents, resize=resize)
+    graphs = list(parents.values())
+    while (cycle := find_cycle(graphs, [(p.source.value, p.target.value) for p in plans])) is not None:
+        drop = plans[max(cycle)]
+        plans = [p for p in plans if {id(p.source.value), id(p.target.value)} != {id(drop.source.value), id(drop.target.value)}]
+    return plans
+
+
 def explicit_plan(graphs: dict[str, Graph], source: str, source_path: str, target: str, target_path: str,
                   resize: bool = False) -> StitchPlan:
     """A plan for `source.source_path -> target.target_path`; raises StitchError or PointError."""

@@ -106,3 +106,25 @@ def make_residual():
 @pytest.fixture(scope="session")
 def make_branching():
     return branching_net
+
+
+def dense_net(seed: int, growth: int, layers: int) -> onnx.ModelProto:
+    """DenseNet-style: every conv reads the concatenation of all earlier features; a transition pools."""
+    build = GraphBuilder(seed)
+    x, channels = build.conv("image", 1, 2 * growth), 2 * growth
+    for stage in range(2):
+        features = [x]
+        for _ in range(layers):
+            joined = features[0] if len(features) == 1 else build.op("Concat", features, axis=1)
+            features.append(build.conv(joined, channels + growth * (len(features) - 1), growth))
+        channels += growth * layers
+        x = build.op("Concat", features, axis=1)
+        if stage == 0:
+            x = build.op("MaxPool", [build.conv(x, channels, channels // 2)], kernel_shape=[2, 2], strides=[2, 2])
+            channels //= 2
+    return build.model(build.head(x, channels, build.size // 2))
+
+
+@pytest.fixture(scope="session")
+def make_dense():
+    return dense_net

@@ -12,7 +12,8 @@ from stitchc.ir.runtime import run
 from stitchc.passes.matching import match
 from stitchc.passes.merge_cycles import merge_is_acyclic
 from stitchc.passes.stitch_points import stitch_points
-from stitchc.passes.supernet import auto_supernet
+from stitchc.passes.stitch_plan import StitchPlan
+from stitchc.passes.supernet import auto_supernet, build_supernet
 
 
 def _pairs(graph_a, graph_b):
@@ -67,3 +68,57 @@ def test_random_genomes_of_a_residual_supernet_run(make_residual, make_branching
         candidate = decode(supernet, genome)
         assert not any(n.domain == "stitchc" for n in candidate.nodes)
         assert run(candidate, x)[0].shape == (4, 10)
+
+
+def test_exact_matching_on_resnet_by_densenet(make_residual, make_dense):
+    from stitchc.passes.matching import match_exact, match_greedy, weights
+    from stitchc.passes.merge_cycles import find_cycle
+
+    graph_a = from_onnx(make_residual(1, 6, 3), "a")
+    graph_b = from_onnx(make_dense(2, 4, 3), "b")
+    points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
+    weight = weights(points_a, points_b)
+    exact, proven = match_exact(points_a, points_b, weight, (graph_a, graph_b))
+    greedy = match_greedy(points_a, points_b, weight, (graph_a, graph_b))
+    assert proven and len(exact) >= len(greedy) and len(exact) >= 4
+    assert find_cycle([graph_a, graph_b], [(a.value, b.value) for a, b in exact]) is None
+    # the built supernet is itself a DAG: toposort succeeds and every genome decodes
+    supernet = build_supernet({"a": graph_a, "b": graph_b},
+                              [p for a, b in exact for p in (StitchPlan("a", a, "b", b), StitchPlan("b", b, "a", a))])
+    assert len(supernet.genes) == 2 * len(exact) + 1
+
+
+def test_three_parents_in_one_supernet(make_residual, make_dense, make_branching):
+    from stitchc.passes.merge_cycles import find_cycle
+    from stitchc.passes.stitch_plan import group_plans
+
+    graphs = {"a": from_onnx(make_residual(1, 6, 2), "a"), "b": from_onnx(make_dense(2, 4, 2), "b"),
+              "c": from_onnx(make_branching(3, 4), "c")}
+    plans = group_plans(graphs)
+    assert {p.source_parent for p in plans} == {"a", "b", "c"}
+    assert find_cycle(list(graphs.values()), [(p.source.value, p.target.value) for p in plans]) is None
+    supernet = build_supernet(graphs, plans)
+    assert supernet.genes[-1].options == ("a", "b", "c", "mean")
+    x = np.random.default_rng(0).normal(size=(3, 1, 8, 8)).astype(np.float32)
+    for which, graph in enumerate(graphs.values()):
+        np.testing.assert_array_equal(run(decode(supernet, supernet.parent_genome(which)), x)[0], run(graph, x)[0])
+    rng = random.Random(1)
+    for _ in range(10):
+        genome = tuple(rng.randrange(len(g.options)) for g in supernet.genes)
+        assert run(decode(supernet, genome), x)[0].shape == (3, 10)
+
+
+def test_incompatible_explicit_points_name_both_shapes(parents):
+    import pytest
+
+    from stitchc.passes.stitch_plan import StitchError, explicit_plan
+
+    graphs = dict(zip("ab", parents))
+    with pytest.raises(StitchError) as error:
+        explicit_plan(graphs, "a", "relu1", "b", "pool1")
+    assert str(error.value) == ("cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.pool1 (float32[N, 32, 4, 4]): "
+                                "spatial sizes differ (allow resizing to stitch them)")
+    with pytest.raises(StitchError) as error:
+        explicit_plan(graphs, "a", "relu1", "b", "flatten", resize=True)
+    assert str(error.value) == ("cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.flatten (float32[N, 256]): "
+                                "shapes cannot be stitched")

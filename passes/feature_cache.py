@@ -20,9 +20,14 @@ from .stitch_points import Point
 DEFAULT_BUDGET = 256 * 2**20  # bytes of features per batch
 
 
-def batch_size(points: list[Point], budget: int = DEFAULT_BUDGET) -> int:
+MAX_BATCH = 256  # larger ORT batches run slower on CPU (activations fall out of cache)
+
+
+def batch_size(points: list[Point], budget: int = DEFAULT_BUDGET, cap: int | None = None) -> int:
+    """Samples per batch so that the features of `points` fit in `budget` bytes (at most `cap`)."""
     per_sample = sum(4 * int(np.prod(p.value.type.shape[1:])) for p in points)
-    return max(1, budget // max(per_sample, 1))
+    size = max(1, budget // max(per_sample, 1))
+    return size if cap is None else min(size, cap)
 
 
 def _probe(graph: Graph, points: list[Point]) -> Graph:
@@ -41,7 +46,7 @@ def cached_features(graph: Graph, points: list[Point], x: np.ndarray, folder: st
     key = digest.hexdigest()[:16]
     paths = [os.path.join(folder, f"{graph.name}-{key}-{i}.npy") for i in range(len(points))]
     if not all(os.path.exists(p) for p in paths):
-        _compute(model, points, x, paths, batch_size(points, budget))
+        _compute(model, points, x, paths, batch_size(points, budget, MAX_BATCH))
     return {id(p.value): np.load(path, mmap_mode="r") for p, path in zip(points, paths)}
 
 

@@ -38,9 +38,9 @@ def wide() -> nn.Module:
     ))
 
 
-def train(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> nn.Module:
+def train(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: int, lr: float = 2e-3) -> nn.Module:
     generator = torch.Generator().manual_seed(seed)
-    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(epochs):
         for batch in torch.randperm(len(xs), generator=generator).split(32):
@@ -55,9 +55,9 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
         return float((model(torch.from_numpy(x)).argmax(1).numpy() == y).mean())
 
 
-def export(model: nn.Module, path: str) -> None:
+def export(model: nn.Module, path: str, size: int = 8) -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # the TorchScript exporter keeps layer names
-    torch.onnx.export(model, (torch.zeros(1, 1, 8, 8),), path, input_names=["image"], output_names=["logits"],
+    torch.onnx.export(model, (torch.zeros(1, 1, size, size),), path, input_names=["image"], output_names=["logits"],
                       dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}}, opset_version=17, dynamo=False)
 
 

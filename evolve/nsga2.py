@@ -24,25 +24,26 @@ def random_genome(rng: random.Random, cardinalities: list[int], p_on: float) -> 
     return tuple(genes + [rng.randrange(cardinalities[-1])])
 
 
-def nsga2(cardinalities: list[int], evaluate: Callable[[Genome], Evaluation], population: int, generations: int,
+def nsga2(cardinalities: list[int], evaluate: Callable[[list[Genome]], list[Evaluation]], population: int,
+          generations: int,
           seed: int, seeds: list[Genome] = (), p_on: float = 0.1, crossover: float = 0.9) -> list[Evaluation]:
-    """Runs NSGA-II; returns every distinct evaluation made (the archive the front is taken from)."""
+    """Runs NSGA-II; `evaluate` maps a list of genomes to their evaluations (a batch per generation).
+    Returns every distinct evaluation made (the archive the front is taken from)."""
     state = random.getstate()
     random.seed(seed)  # DEAP's operators draw from the global generator
     try:
         rng = random.Random(seed)
         archive: dict[Genome, Evaluation] = {}
 
-        def assess(individual) -> None:
-            evaluation = evaluate(tuple(individual))
-            archive[evaluation.genome] = evaluation
-            individual.fitness.values = (evaluation.accuracy, evaluation.macs)
+        def assess(individuals) -> None:
+            for individual, evaluation in zip(individuals, evaluate([tuple(i) for i in individuals])):
+                archive[evaluation.genome] = evaluation
+                individual.fitness.values = (evaluation.accuracy, evaluation.macs)
 
         genomes = list(seeds)[:population]
         genomes += [random_genome(rng, cardinalities, p_on) for _ in range(population - len(genomes))]
         pop = [creator.StitchIndividual(g) for g in genomes]
-        for individual in pop:
-            assess(individual)
+        assess(pop)
         pop = tools.selNSGA2(pop, population)
         for _ in range(generations):
             offspring = [creator.StitchIndividual(i) for i in tools.selTournamentDCD(pop, population)]
@@ -51,7 +52,7 @@ def nsga2(cardinalities: list[int], evaluate: Callable[[Genome], Evaluation], po
                     tools.cxUniform(first, second, 0.5)
             for individual in offspring:
                 _mutate(rng, individual, cardinalities)
-                assess(individual)
+            assess(offspring)
             pop = tools.selNSGA2(pop + offspring, population)
         return list(archive.values())
     finally:

@@ -33,8 +33,11 @@ class Evaluator:
         self.supernet, self.x, self.y = supernet, x, y
         self.cache: dict[Genome, Evaluation] = {}
 
+    def key(self, genome: Genome) -> Genome:
+        return canonical(self.supernet, tuple(genome))
+
     def __call__(self, genome: Genome) -> Evaluation:
-        key = canonical(self.supernet, tuple(genome))
+        key = self.key(genome)
         if key not in self.cache:
             graph = decode(self.supernet, key)
             self.cache[key] = Evaluation(key, accuracy(graph, self.x, self.y), graph.macs(), graph.params())

@@ -11,12 +11,19 @@ from stitchc.grammar.diagnostics import SpecError
 EXIT_USAGE = 2
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stitchc", description="Recombine trained neural networks.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="fit the stitches, search, and export the Pareto front")
     run.add_argument("spec", help="a .stitch file")
     run.add_argument("--out", help="output directory (overrides the spec's export directory)")
+    run.add_argument("--workers", type=_positive, default=1, help="processes that evaluate candidates (default 1)")
     check = commands.add_parser("check", help="parse and check a spec without running it")
     check.add_argument("spec", help="a .stitch file")
     args = parser.parse_args(argv)
@@ -27,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from stitchc.run import run_program
 
-        run_program(program, args.out)
+        run_program(program, args.out, args.workers)
         return 0
     except SpecError as error:
         print(error.render(), file=sys.stderr)

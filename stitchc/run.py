@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import onnx
 
 from stitchc.data import Dataset, load_dataset
+from stitchc.evolve.executor import Executor
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
@@ -17,6 +18,7 @@ from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph, ModelLoadError, load_onnx
 from stitchc.passes.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.passes.stitch_fit import fit_supernet
+from stitchc.passes.stitch_refine import refine_stitches
 from stitchc.passes.stitch_plan import StitchError, StitchPlan, auto_plans, explicit_plan
 from stitchc.passes.stitch_points import PointError
 from stitchc.passes.supernet import Supernet, build_supernet
@@ -35,18 +37,18 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_program(program: Program, out: str | None = None) -> list[SearchOutcome]:
-    """Runs every search of the program; `out` overrides the export directory."""
+def run_program(program: Program, out: str | None = None, workers: int = 1) -> list[SearchOutcome]:
+    """Runs every search of the program; `out` overrides the export directory; `workers` evaluate in parallel."""
     datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
     models = {name: _load_model(program, name) for name in program.models}
     outcomes = []
     for search in program.searches.values():
-        outcomes.append(run_search(program, search, datasets, models, _out_dir(program, search, out)))
+        outcomes.append(run_search(program, search, datasets, models, _out_dir(program, search, out), workers))
     return outcomes
 
 
 def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
-               out_dir: str) -> SearchOutcome:
+               out_dir: str, workers: int = 1) -> SearchOutcome:
     stitch = program.stitches[search.over]
     started = time.perf_counter()
     parents = {stitch.left: models[stitch.left], stitch.right: models[stitch.right]}
@@ -58,6 +60,8 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     except (StitchError, PointError) as error:
         raise SpecError([Diagnostic(program.file, stitch.span, str(error))], program.source) from None
     errors = fit_supernet(supernet, parents, fit_data.x, cache)
+    if stitch.refine is not None:
+        errors = refine_stitches(supernet, parents, fit_data.x, cache, stitch.refine.epochs, stitch.refine.lr)
     log(f"stitch {stitch.name}: {len(supernet.stitches)} stitches fitted on {len(fit_data.x)} samples "
         f"(feature MSE {min(errors.values()):.3g} .. {max(errors.values()):.3g})")
     objective = next(o for o in search.objectives if o.metric == "accuracy")
@@ -65,8 +69,9 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     val = dataset.split(objective.split)
     evaluate = Evaluator(supernet, val.x, val.y)
     seeds = [supernet.parent_genome(0), supernet.parent_genome(1), supernet.ensemble_genome()]
-    archive = nsga2([len(g.options) for g in supernet.genes], evaluate, search.population, search.generations,
-                    search.seed, seeds)
+    with Executor(evaluate, workers) as executor:
+        archive = nsga2([len(g.options) for g in supernet.genes], executor.map, search.population,
+                        search.generations, search.seed, seeds)
     front = pareto_front(archive)
     log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front "
         f"({time.perf_counter() - started:.1f} s)")

@@ -90,3 +90,20 @@ def test_terminal_table_lists_parents_and_front(runs, capsys):
     assert table[0].split()[:5] == ["model", "MACs", "params", "val", "acc"]
     assert table[2].startswith("parent a") and table[3].startswith("parent b")
     assert sum(line.startswith("front_") for line in table) == len(_front(out)["front"])
+
+
+@pytest.fixture(scope="module")
+def mnist_front(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mnist")
+    assert main(["run", os.path.join(SPECS, "mnist.stitch"), "--out", str(out), "--workers", "2"]) == 0
+    return _front(out)
+
+
+def test_mnist_front_has_a_hybrid_no_parent_dominates(mnist_front):
+    parents = list(mnist_front["parents"].values())
+
+    def dominated_by_a_parent(point):
+        return any(p["val_accuracy"] >= point["val_accuracy"] and p["macs"] <= point["macs"] for p in parents)
+
+    hybrids = [p for p in mnist_front["front"] if p["parent"] is None and p["choices"] != {"output": "mean"}]
+    assert any(not dominated_by_a_parent(p) for p in hybrids)

@@ -1,0 +1,53 @@
+"""Evaluate many genomes at once: in this process, or in a pool of worker processes.
+
+Workers start with `spawn` (never `fork`: ONNX Runtime's threads do not survive a fork) and receive the
+evaluator once, at start-up. Results do not depend on the number of workers or the order of completion,
+so runs stay deterministic.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+from .decode import Genome
+from .objectives import Evaluation, Evaluator
+
+_worker_evaluator: Evaluator | None = None
+
+
+def _start_worker(evaluator: Evaluator) -> None:
+    global _worker_evaluator
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _worker_evaluator = evaluator
+
+
+def _evaluate_in_worker(genome: Genome) -> Evaluation:
+    return _worker_evaluator(genome)
+
+
+class Executor:
+    """Maps genomes to evaluations, sharing the evaluator's cache; `workers` > 1 uses processes."""
+
+    def __init__(self, evaluator: Evaluator, workers: int = 1):
+        self.evaluator = evaluator
+        self.workers = workers
+        self.pool = None
+
+    def __enter__(self) -> "Executor":
+        if self.workers > 1:
+            context = multiprocessing.get_context("spawn")
+            self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.evaluator,))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def map(self, genomes: list[Genome]) -> list[Evaluation]:
+        keys = [self.evaluator.key(g) for g in genomes]
+        missing = list(dict.fromkeys(k for k in keys if k not in self.evaluator.cache))
+        if self.pool is not None and len(missing) > 1:
+            for key, evaluation in zip(missing, self.pool.map(_evaluate_in_worker, missing, chunksize=1)):
+                self.evaluator.cache[key] = evaluation
+        return [self.evaluator(k) for k in keys]

@@ -49,8 +49,35 @@ def run_program(program: Program, out: str | None = None, workers: int = 1) -> l
 
 def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
                out_dir: str, workers: int = 1) -> SearchOutcome:
-    stitch = program.stitches[search.over]
     started = time.perf_counter()
+    supernet = compile_supernet(program, program.stitches[search.over], datasets, models, out_dir)
+    objective = next(o for o in search.objectives if o.metric == "accuracy")
+    dataset = datasets[objective.data]
+    val = dataset.split(objective.split)
+    evaluate = Evaluator(supernet, val.x, val.y)
+    seeds = [supernet.parent_genome(i) for i in range(len(supernet.parents))] + [supernet.ensemble_genome()]
+    with Executor(evaluate, workers) as executor:
+        archive = nsga2([len(g.options) for g in supernet.genes], executor.map, search.population,
+                        search.generations, search.seed, seeds)
+    front = pareto_front(archive)
+    log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front "
+        f"({time.perf_counter() - started:.1f} s)")
+    parent_rows = [_row(supernet, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
+                   for g, name in zip(seeds, supernet.parents)]
+    rows, exported = [], []
+    for index, point in enumerate(front):
+        row, model = _row(supernet, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(supernet, point))
+        rows.append(row)
+        exported.append(model)
+    path = write_run(out_dir, search.name, parent_rows, rows, exported)
+    print(table(parent_rows, rows))
+    log(f"wrote {path} and {len(rows)} ONNX models")
+    return SearchOutcome(out_dir, parent_rows, rows)
+
+
+def compile_supernet(program: Program, stitch: StitchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
+                     out_dir: str) -> Supernet:
+    """Plans, builds and fits the stitched supernetwork of a stitch declaration (features cached in out_dir)."""
     parents = {stitch.left: models[stitch.left], stitch.right: models[stitch.right]}
     fit_data = datasets[stitch.data].split(stitch.split).take(stitch.samples)
     cache = os.path.join(out_dir, "cache")
@@ -64,28 +91,7 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
         errors = refine_stitches(supernet, parents, fit_data.x, cache, stitch.refine.epochs, stitch.refine.lr)
     log(f"stitch {stitch.name}: {len(supernet.stitches)} stitches fitted on {len(fit_data.x)} samples "
         f"(feature MSE {min(errors.values()):.3g} .. {max(errors.values()):.3g})")
-    objective = next(o for o in search.objectives if o.metric == "accuracy")
-    dataset = datasets[objective.data]
-    val = dataset.split(objective.split)
-    evaluate = Evaluator(supernet, val.x, val.y)
-    seeds = [supernet.parent_genome(0), supernet.parent_genome(1), supernet.ensemble_genome()]
-    with Executor(evaluate, workers) as executor:
-        archive = nsga2([len(g.options) for g in supernet.genes], executor.map, search.population,
-                        search.generations, search.seed, seeds)
-    front = pareto_front(archive)
-    log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front "
-        f"({time.perf_counter() - started:.1f} s)")
-    parents = [_row(supernet, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
-               for g, name in zip(seeds[:2], supernet.parents)]
-    rows, exported = [], []
-    for index, point in enumerate(front):
-        row, model = _row(supernet, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(supernet, point))
-        rows.append(row)
-        exported.append(model)
-    path = write_run(out_dir, search.name, parents, rows, exported)
-    print(table(parents, rows))
-    log(f"wrote {path} and {len(rows)} ONNX models")
-    return SearchOutcome(out_dir, parents, rows)
+    return supernet
 
 
 def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list[StitchPlan]:

@@ -37,6 +37,7 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, str] = {module.file: module.source}
         self.library = library
+        self.broken: set[str] = set()  # names of declarations that had errors
         self.base = os.path.dirname(os.path.abspath(module.file)) if module.file != "<spec>" else os.getcwd()
         self.stack = stack or (os.path.abspath(module.file),)
 
@@ -46,6 +47,8 @@ class Checker:
         return _Invalid()
 
     def unknown(self, span: ast.Span, kind: str, name: str, known) -> _Invalid:
+        if name in self.broken:  # declared, but with errors already reported: no cascade
+            return _Invalid()
         close = difflib.get_close_matches(name, list(known), n=1)
         hint = f"did you mean '{close[0]}'?" if close else (f"known: {', '.join(sorted(known))}" if known else None)
         return self.error(span, f"unknown {kind} '{name}'", hint)
@@ -67,10 +70,13 @@ class Checker:
                     ast.TransformDecl: self.transform, ast.PipelineDecl: self.pipeline,
                     ast.ImportDecl: lambda decl: import_spec(self, decl), ast.UseDecl: lambda decl: use_passes(self, decl)}
         for statement in self.module.statements:
+            before = len(self.diagnostics)
             try:
                 handlers[type(statement)](statement)
             except _Invalid:
                 pass
+            if len(self.diagnostics) > before and hasattr(statement, "name"):
+                self.broken.add(statement.name)
         passes_only = self.program.rules or self.program.pipelines or self.program.transforms
         if not self.library and not self.program.searches and not passes_only and not self.diagnostics:
             self.error(ast.Span(1, 1, 1, 2), "the spec declares no search", "add `search NAME over STITCH { ... }`")

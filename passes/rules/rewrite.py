@@ -2,8 +2,8 @@
 
 New parameters come from compute results; `...` copies the attributes of the matched node named by the
 checker; a redefined match value (`%z = Conv(...)`, `%z = %x`) has all its uses, graph outputs included,
-moved to the new value, which keeps the old name when it is a graph output. Matched nodes are then removed,
-and matched constants that nothing reads any more are dropped.
+moved to the new value, which keeps the old name when it is a graph output. Matched nodes nothing reads any
+more are then removed, and so are matched constants that nothing reads.
 """
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ def _build(graph, rule, stmt: ast.OpStatement, index, found, env, scope, dtype, 
 def _remove(graph: Graph, found: Match) -> None:
     order = {id(n): i for i, n in enumerate(graph.nodes)}
     for node in sorted(found.nodes.values(), key=lambda n: -order[id(n)]):
-        graph.remove_node(node)
+        if not any(v.uses or v in graph.outputs for v in node.outputs):  # a forward may keep a matched node
+            graph.remove_node(node)
     for value in found.values.values():
         if value is not None and value.is_const and not value.uses and value not in graph.outputs:
             graph.constants.pop(value.name, None)

@@ -281,12 +281,16 @@ def _describe(token: Token) -> str:
 
 
 def _expected(error: UnexpectedInput) -> str:
-    expected = sorted({READABLE.get(name, _literal(name)) for name in getattr(error, "expected", ()) or ()})
+    expected = sorted({READABLE[name] if name in READABLE else _literal(name)
+                       for name in getattr(error, "expected", ()) or ()})
     if not expected:
         return "something else"
     return expected[0] if len(expected) == 1 else "one of " + ", ".join(expected)
 
 
 def _literal(terminal: str) -> str:
-    pattern = _lark().get_terminal(terminal).pattern
+    try:
+        pattern = _lark().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
     return f"'{pattern.value}'"

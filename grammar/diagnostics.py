@@ -28,13 +28,14 @@ class Diagnostic:
 class SpecError(Exception):
     """One or more diagnostics about a spec; `source` is the spec text for rendering."""
 
-    def __init__(self, diagnostics: list[Diagnostic], source: str | None = None):
+    def __init__(self, diagnostics: list[Diagnostic], source: str | None = None, sources: dict[str, str] | None = None):
         super().__init__(diagnostics[0].message if diagnostics else "spec error")
         self.diagnostics = diagnostics
         self.source = source
+        self.sources = dict(sources or {})  # file -> text, for diagnostics located in imported files
 
     def render(self) -> str:
-        return "\n".join(d.render(self.source) for d in self.diagnostics)
+        return "\n".join(d.render(self.sources.get(d.file, self.source)) for d in self.diagnostics)
 
 
 def point_span(line: int, column: int) -> Span:

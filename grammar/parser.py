@@ -14,8 +14,11 @@ READABLE = {
     "NAME": "a name", "STRING": "a string", "INT": "an integer", "SIGNED_NUMBER": "a number",
     "DIRECTION": "maximize/minimize", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
     "LSQB": "'['", "RSQB": "']'", "EQUAL": "'='", "COMMA": "','", "DOT": "'.'", "SEMICOLON": "';'",
-    "$END": "end of file",
+    "$END": "end of file", "VAR": "a %value", "ATTRVAR": "an $attribute", "NUMBER": "a number",
+    "CMP": "a comparison", "OPTIONAL": "'?'", "VBAR": "'|'", "COLON": "':'", "PLUS": "'+'", "MINUS": "'-'",
+    "STAR": "'*'", "SLASH": "'/'",
 }
+BINARY = {"or_": "or", "and_": "and", "add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,6 +65,135 @@ class _ToAst(Transformer):
     def export_decl(self, meta, children):
         what, path, fmt = children
         return ast.ExportDecl(what, self.string(None, [path]), _name_ref(fmt), _span(meta))
+
+    def import_decl(self, meta, children):
+        return ast.ImportDecl(self.string(None, children), _span(meta))
+
+    def use_decl(self, meta, children):
+        return ast.UseDecl(self.string(None, children), _span(meta))
+
+    def pipeline_decl(self, meta, children):
+        return ast.PipelineDecl(str(children[0]), children[1], _token_span(children[0]))
+
+    def morphism_decl(self, meta, children):
+        return ast.TransformDecl("morphism", str(children[0]), children[1], children[2], _token_span(children[0]))
+
+    def mutation_decl(self, meta, children):
+        return ast.TransformDecl("mutation", str(children[0]), children[1], children[2], _token_span(children[0]))
+
+    def params(self, meta, children):
+        return tuple(children)
+
+    def param(self, meta, children):
+        name, kind, *rest = children
+        bounds = rest.pop(0) if rest and isinstance(rest[0], tuple) else None
+        default = rest[0] if rest else None
+        return ast.Param(str(name), str(kind), _token_span(kind), bounds, default, _token_span(name))
+
+    def range(self, meta, children):
+        return tuple(self.number(None, [c]) for c in children)
+
+    def arrow(self, meta, children):
+        return ast.Arrow(children[0], children[1], _span(meta))
+
+    def tensor_type(self, meta, children):
+        dtype, *dims = children
+        return ast.TensorTypeExpr(str(dtype), tuple(dims), _span(meta))
+
+    def dim(self, meta, children):
+        token = children[0]
+        return int(token) if token.type == "INT" else str(token)
+
+    # ----- rules -------------------------------------------------------------------------------
+    def rule_decl(self, meta, children):
+        name, match, *clauses = children
+        found = {kind: body for kind, body in clauses}
+        return ast.RuleDecl(str(name), match, found.get("where", ()), found.get("compute", ()),
+                            found["rewrite"], found.get("ensures"), _token_span(name))
+
+    def match_clause(self, meta, children):
+        return tuple(children)
+
+    def where_clause(self, meta, children):
+        return ("where", tuple(children))
+
+    def compute_clause(self, meta, children):
+        return ("compute", tuple(children))
+
+    def rewrite_clause(self, meta, children):
+        return ("rewrite", tuple(children))
+
+    def ensures_clause(self, meta, children):
+        return ("ensures", children[0])
+
+    def op_stmt(self, meta, children):
+        outputs, (ops, op_span), *rest = children
+        attrs = rest.pop() if rest and isinstance(rest[-1], list) else []
+        items = tuple(a for a in attrs if a is not None)
+        return ast.OpStatement(outputs, ops, op_span, tuple(rest), items, None in attrs, _span(meta))
+
+    def forward(self, meta, children):
+        return ast.Forward(children[0], ast.Var(str(children[1])[1:], _token_span(children[1])), _span(meta))
+
+    def outputs(self, meta, children):
+        return tuple(ast.Var(str(c)[1:], _token_span(c)) for c in children)
+
+    def ops(self, meta, children):
+        return tuple(str(c) for c in children), _span(meta)
+
+    def operand(self, meta, children):
+        token = children[0]
+        if token.type == "VAR":
+            return ast.Operand(str(token)[1:], True, len(children) > 1, _span(meta))
+        return ast.Operand(str(token), False, False, _span(meta))
+
+    def attrs(self, meta, children):
+        return list(children)
+
+    def attr(self, meta, children):
+        return ast.AttrItem(str(children[0]), children[1], _token_span(children[0]))
+
+    def attr_rest(self, meta, children):
+        return None
+
+    def assign(self, meta, children):
+        return ast.Assign(str(children[0]), children[1], _token_span(children[0]))
+
+    # ----- compute expressions -------------------------------------------------------------------
+    def __default__(self, data, children, meta):
+        if data in BINARY:
+            return ast.BinOp(BINARY[data], children[0], children[1], _span(meta))
+        return super().__default__(data, children, meta)
+
+    def compare(self, meta, children):
+        return ast.BinOp(str(children[1]), children[0], children[2], _span(meta))
+
+    def neg(self, meta, children):
+        return ast.UnaryOp("-", children[0], _span(meta))
+
+    def not_(self, meta, children):
+        return ast.UnaryOp("not", children[0], _span(meta))
+
+    def cnum(self, meta, children):
+        return self.number(meta, children)
+
+    def cstr(self, meta, children):
+        return self.string(meta, children)
+
+    def cvar(self, meta, children):
+        return ast.Var(str(children[0])[1:], _token_span(children[0]))
+
+    def cattr(self, meta, children):
+        return ast.AttrVar(str(children[0])[1:], _token_span(children[0]))
+
+    def cname(self, meta, children):
+        return ast.Name(str(children[0]), _token_span(children[0]))
+
+    def ccall(self, meta, children):
+        return ast.FuncCall(str(children[0]), tuple(children[1:]), _span(meta))
+
+    def clist(self, meta, children):
+        return ast.ArrayList(tuple(children), _span(meta))
 
     def block(self, meta, children):
         return tuple(children)
@@ -149,12 +281,16 @@ def _describe(token: Token) -> str:
 
 
 def _expected(error: UnexpectedInput) -> str:
-    expected = sorted({READABLE.get(name, _literal(name)) for name in getattr(error, "expected", ()) or ()})
+    expected = sorted({READABLE[name] if name in READABLE else _literal(name)
+                       for name in getattr(error, "expected", ()) or ()})
     if not expected:
         return "something else"
     return expected[0] if len(expected) == 1 else "one of " + ", ".join(expected)
 
 
 def _literal(terminal: str) -> str:
-    pattern = _lark().get_terminal(terminal).pattern
+    try:
+        pattern = _lark().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
     return f"'{pattern.value}'"

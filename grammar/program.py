@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ast import Span
+from .ast import RuleDecl, Span
 
 
 @dataclass(frozen=True)
@@ -16,11 +16,20 @@ class DataSpec:
 
 
 @dataclass(frozen=True)
+class TensorTypeSpec:
+    dtype: str  # numpy dtype name, e.g. "float32"
+    shape: tuple[int | str, ...]  # ints or symbols such as "N"
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
-    format: str
-    path: str
+    format: str  # "onnx" | "torch"
+    path: str  # the .onnx file, or the .py file defining the torch module
     span: Span  # the path string
+    entry: str | None = None  # torch: the nn.Module class name in `path`
+    weights: str | None = None  # torch: the state_dict file (absolute)
+    input: TensorTypeSpec | None = None  # torch: the input type to trace with
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,14 @@ class ObjectiveSpec:
 
 
 @dataclass(frozen=True)
+class GenomeProgramSpec:
+    """`program(widen, jitter, max = 4)` in a genome: up to `max_length` morphism/mutation genes."""
+
+    transforms: tuple[str, ...]
+    max_length: int
+
+
+@dataclass(frozen=True)
 class SearchSpec:
     name: str
     over: str
@@ -75,6 +92,51 @@ class SearchSpec:
     generations: int
     seed: int
     objectives: tuple[ObjectiveSpec, ...]
+    span: Span
+    program: GenomeProgramSpec | None = None  # None: the genome is the switches alone
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A checked `rule`: the declaration plus what the checker resolved for the rule engine."""
+
+    name: str
+    file: str
+    decl: RuleDecl
+    root: int  # index of the match statement whose result the rewrite replaces
+    rest_sources: dict[int, int]  # rewrite statement index -> match statement whose attributes `...` copies
+    tol: float | None  # `ensures allclose(tol = ...)`; None: not checked
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    type: str  # "int" | "float" | "bool" | an ONNX op name (a node of that op)
+    low: float | None
+    high: float | None
+    default: object | None
+
+
+@dataclass(frozen=True)
+class TransformSpec:
+    """A `morphism` or `mutation`: typed parameters bound to an implementation."""
+
+    kind: str  # "morphism" | "mutation"
+    name: str
+    impl: str
+    params: tuple[ParamSpec, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """`pipeline NAME = [p1, p2]` or `fixpoint([p1, p2], max = 8)`: passes by registry or rule name."""
+
+    name: str
+    passes: tuple[str, ...]
+    fixpoint: bool
+    max_rounds: int
     span: Span
 
 
@@ -95,3 +157,8 @@ class Program:
     stitches: dict[str, StitchSpec] = field(default_factory=dict)
     searches: dict[str, SearchSpec] = field(default_factory=dict)
     exports: list[ExportSpec] = field(default_factory=list)
+    rules: dict[str, RuleSpec] = field(default_factory=dict)
+    transforms: dict[str, TransformSpec] = field(default_factory=dict)  # morphisms and mutations
+    pipelines: dict[str, PipelineSpec] = field(default_factory=dict)
+    uses: list[str] = field(default_factory=list)  # absolute paths of `use`d Python pass files
+    imports: list[str] = field(default_factory=list)  # absolute paths of imported .stitch files

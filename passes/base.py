@@ -1,4 +1,4 @@
-"""Pass infrastructure: a pass maps a graph to a PassResult; a manager runs a sequence of them."""
+"""Pass infrastructure: a pass maps a graph to a PassResult; a manager runs a sequence of them; a registry names them."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -7,11 +7,14 @@ from typing import Callable
 
 from stitchc.ir import Graph
 
+from .verify import verify
+
 
 @dataclass(frozen=True)
 class PassResult:
     graph: Graph
     modified: bool
+    failures: tuple[str, ...] = ()  # why candidate matches were refused (rule passes)
 
 
 class PassBase(ABC):
@@ -27,35 +30,74 @@ class PassBase(ABC):
 
 
 class PassManager(PassBase):
-    """Runs passes in order; with `fixpoint`, repeats the sequence until nothing changes (at most `max_rounds`)."""
+    """Runs passes in order; with `fixpoint`, repeats the sequence until nothing changes (at most `max_rounds`).
 
-    def __init__(self, passes: list[PassBase], fixpoint: bool = False, max_rounds: int = 16):
+    With `debug`, the graph is verified after every pass and a broken graph names the pass that broke it.
+    """
+
+    def __init__(self, passes: list[PassBase], fixpoint: bool = False, max_rounds: int = 16, debug: bool = False,
+                 name: str = "pipeline"):
         self.passes = passes
         self.fixpoint = fixpoint
         self.max_rounds = max_rounds
+        self.debug = debug
+        self.name = name
 
     def call(self, graph: Graph) -> PassResult:
-        modified = False
+        modified, failures = False, []
         for _ in range(self.max_rounds if self.fixpoint else 1):
             changed = False
             for graph_pass in self.passes:
                 result = graph_pass(graph)
                 graph, changed = result.graph, changed or result.modified
+                failures += result.failures
+                if self.debug:
+                    verify(graph, after=graph_pass.name or type(graph_pass).__name__)
             modified = modified or changed
             if not changed:
                 break
-        return PassResult(graph, modified)
+        return PassResult(graph, modified, tuple(failures))
+
+
+class FunctionPass(PassBase):
+    """A Python function `graph -> PassResult | bool` (True: modified in place) used as a pass."""
+
+    def __init__(self, name: str, function: Callable):
+        self.name, self.function = name, function
+
+    def call(self, graph: Graph) -> PassResult:
+        result = self.function(graph)
+        return result if isinstance(result, PassResult) else PassResult(graph, bool(result))
 
 
 REGISTRY: dict[str, Callable[[], PassBase]] = {}
 
 
-def register_pass(name: str):
-    """Class decorator: registers a PassBase subclass under `name`."""
+def register_pass(name: str | Callable | None = None):
+    """Registers a pass by name: a PassBase subclass or a function `graph -> PassResult | bool`.
 
-    def decorate(cls):
-        cls.name = name
-        REGISTRY[name] = cls
-        return cls
+    Use as `@register_pass("name")` or bare `@register_pass` (the class or function name).
+    """
+    if callable(name):
+        return register_pass(None)(name)
+
+    def decorate(target):
+        key = name or target.__name__
+        if isinstance(target, type) and issubclass(target, PassBase):
+            target.name = key
+            REGISTRY[key] = target
+        else:
+            REGISTRY[key] = lambda: FunctionPass(key, target)
+        return target
 
     return decorate
+
+
+def get_pass(name: str) -> PassBase:
+    """A fresh instance of the registered pass `name` (built-ins and std rules included)."""
+    from .library import load_builtins
+
+    load_builtins()
+    if name not in REGISTRY:
+        raise KeyError(f"no pass named '{name}' (known: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[name]()

@@ -57,7 +57,7 @@ CASES = [
     ("model b =", "model a =", "4:7: error: 'a' is already declared"),
     ("a <-> b {", "a <-> a {", "5:19: error: a model cannot be stitched to itself ('a')"),
     ('onnx("{b}")', 'onnx("missing.onnx")', "4:16: error: model file 'missing.onnx' not found"),
-    ('onnx("{b}")', 'torch("x.py:Net")', '4:11: error: torch models are not supported yet; export the module to ONNX and use onnx("file.onnx")'),
+    ('onnx("{b}")', 'torch("x.py:Net", input = f32[N, 1, 8, 8])', "4:17: error: torch module file 'x.py' not found"),
     ("layer  = affine(", "layer  = affine(init = least_squares) @ (", "7:43: error: unexpected character '@'"),
     ("}}\nsearch", "\nsearch", "10:1: error: unexpected 'search'; expected one of ';', '}', a name"),
     ("export front.pareto to \"out\" as onnx\n", "export front.pareto to \"out\" as", "15:32: error: unexpected end of file; expected a name"),

@@ -1,0 +1,82 @@
+"""`import "file.stitch"` (declarations of another spec, cycles refused) and `use "passes.py"` (Python passes)."""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import traceback
+
+from . import ast
+
+
+def resolve(checker, path: ast.String, kind: str) -> str | None:
+    full = os.path.normpath(os.path.join(checker.base, path.value))
+    if not os.path.isfile(full):
+        checker.error(path.span, f"{kind} file '{path.value}' not found", f"paths are relative to {checker.base}")
+        return None
+    return full
+
+
+def import_spec(checker, decl: ast.ImportDecl) -> None:
+    from .checker import Checker
+    from .diagnostics import SpecError
+    from .parser import parse_file
+
+    full = resolve(checker, decl.path, "imported")
+    if full is None:
+        return
+    if full in checker.stack:
+        chain = " -> ".join(os.path.basename(p) for p in (*checker.stack[checker.stack.index(full):], full))
+        checker.error(decl.path.span, f"import cycle: {chain}")
+        return
+    try:
+        module = parse_file(full)
+    except SpecError as error:
+        checker.diagnostics += error.diagnostics
+        checker.sources[full] = error.source
+        return
+    inner = Checker(module, library=True, stack=(*checker.stack, full))
+    program = inner.collect()
+    checker.diagnostics += inner.diagnostics
+    checker.sources.update(inner.sources, **{full: module.source})
+    merge(checker, program, decl)
+
+
+def merge(checker, imported, decl: ast.ImportDecl) -> None:
+    """Adds every named declaration of an imported program; a name declared twice is an error at the import."""
+    target = checker.program
+    for field in ("data", "models", "rules", "transforms", "pipelines"):
+        for name, item in getattr(imported, field).items():
+            if name in checker.taken():
+                checker.error(decl.path.span, f"'{name}' from {decl.path.value} is already declared")
+                continue
+            getattr(target, field)[name] = item
+    target.uses += [u for u in imported.uses if u not in target.uses]
+    target.imports += [p for p in (*imported.imports, os.path.normpath(os.path.join(checker.base, decl.path.value)))
+                       if p not in target.imports]
+
+
+def use_passes(checker, decl: ast.UseDecl) -> None:
+    full = resolve(checker, decl.path, "pass")
+    if full is None:
+        return
+    try:
+        _load(full, os.path.getmtime(full))
+    except Exception as error:  # user code may raise anything; report it at the `use`
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        where = f" (line {frame.lineno})" if frame.filename == full else ""
+        checker.error(decl.path.span, f"cannot load passes from '{decl.path.value}'{where}: {type(error).__name__}: {error}")
+        return
+    if full not in checker.program.uses:
+        checker.program.uses.append(full)
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: str, mtime: float) -> None:
+    """Executes a pass file once per version; its @register_pass decorators fill the registry."""
+    name = "stitchc_user_passes_" + str(abs(hash((path, mtime))))
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError("not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)

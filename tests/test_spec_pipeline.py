@@ -1,0 +1,66 @@
+"""A spec's pipeline: a Python pass registered with the decorator and DSL rules run as one PassManager."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stitchc.grammar.diagnostics import SpecError
+from stitchc.ir import Graph, TensorType
+from stitchc.ir.runtime import run
+from stitchc.passes.base import REGISTRY
+from stitchc.passes.spec_pipeline import passes_from_spec
+
+PASSES_PY = '''
+import stitchc
+from stitchc.passes.base import PassResult
+
+
+@stitchc.register_pass("tag_tanh")
+def tag_tanh(graph):
+    """Renames Tanh nodes (a visible, output-preserving change)."""
+    changed = False
+    for node in graph.nodes:
+        if node.op == "Tanh" and not node.name.startswith("tagged_"):
+            node.name, changed = "tagged_" + node.name, True
+    return PassResult(graph, changed)
+'''
+
+SPEC = '''stitch 1
+use "passes.py"
+
+rule relu_relu {
+    match   { %a = Relu(%x) %b = Relu(%a) }
+    rewrite { %b = %a }
+}
+
+pipeline cleanup = fixpoint([relu_relu, tag_tanh, fold_conv_bn, remove_identity, dce], max = 4)
+'''
+
+
+@pytest.fixture()
+def spec(tmp_path):
+    (tmp_path / "passes.py").write_text(PASSES_PY)
+    (tmp_path / "cleanup.stitch").write_text(SPEC)
+    yield str(tmp_path / "cleanup.stitch")
+    REGISTRY.pop("tag_tanh", None)
+
+
+def test_python_pass_and_dsl_rule_in_one_pipeline(spec):
+    manager = passes_from_spec(spec, debug=True)
+    graph = Graph("g")
+    kind = TensorType(np.dtype("float32"), ("N", 4))
+    value = graph.add_input("x", kind)
+    for op in ("Relu", "Relu", "Relu", "Identity", "Tanh"):
+        value = graph.add_node(op, [value], [kind]).outputs[0]
+    graph.outputs = [value]
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    expected = run(graph, x)[0]
+    result = manager(graph.copy())
+    assert [n.op for n in result.graph.nodes] == ["Relu", "Tanh"]
+    assert result.graph.nodes[-1].name.startswith("tagged_")
+    np.testing.assert_array_equal(run(result.graph, x)[0], expected)
+
+
+def test_missing_pipeline_is_a_spec_error(spec):
+    with pytest.raises(SpecError, match="no pipeline 'other'"):
+        passes_from_spec(spec, "other")

@@ -30,7 +30,7 @@ def held_out_mse(supernet, parents, x, cache) -> float:
     """Mean over stitches of the feature MSE on `x` with the supernet's current parameters."""
     from stitchc.passes.stitch_fit import as_rows, resample_source
 
-    features = parent_features(supernet, parents, x, cache)
+    features = parent_features(supernet.stitches, parents, x, cache)
     errors = []
     for s in supernet.stitches:
         source = as_rows(resample_source(np.asarray(features[id(s.source.value)]), s.resample))
@@ -54,8 +54,8 @@ def main() -> None:
     fit_x, check_x = data.train.x[:args.samples], data.val.x
     cache = tempfile.mkdtemp(prefix="stitchc-bench-")
     closed, sgd = auto_supernet(parents), auto_supernet(parents)
-    parent_features(closed, parents, fit_x, cache)  # warm the feature cache for both methods
-    parent_features(closed, parents, check_x, cache)
+    parent_features(closed.stitches, parents, fit_x, cache)  # warm the feature cache for both methods
+    parent_features(closed.stitches, parents, check_x, cache)
 
     started = time.perf_counter()
     closed_fit = fit_supernet(closed, parents, fit_x, cache)

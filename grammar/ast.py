@@ -219,7 +219,7 @@ class StitchDecl:
 @dataclass(frozen=True)
 class SearchDecl:
     name: str
-    over: Ref
+    over: tuple[Ref, ...]  # stitch groups searched together (more than one: several parents)
     entries: tuple[Entry, ...]
     span: Span
 

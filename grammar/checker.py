@@ -251,8 +251,11 @@ class Checker:
 
     def search(self, decl: ast.SearchDecl) -> None:
         self.declare(decl.span, decl.name)
-        if decl.over.dotted not in self.program.stitches:
-            raise self.unknown(decl.over.span, "stitch", decl.over.dotted, self.program.stitches)
+        for group in decl.over:
+            if group.dotted not in self.program.stitches:
+                raise self.unknown(group.span, "stitch", group.dotted, self.program.stitches)
+        if len({g.dotted for g in decl.over}) != len(decl.over):
+            raise self.error(decl.over[-1].span, "a stitch group is listed twice")
         entries = self.entries(decl, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
         algorithm = self.call(entries["algorithm"], ("nsga2",))
@@ -264,7 +267,7 @@ class Checker:
         generations = self.int_kwarg(algorithm, "generations", 20, minimum=0)
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
-        self.program.searches[decl.name] = SearchSpec(decl.name, decl.over.dotted, population, generations, seed,
+        self.program.searches[decl.name] = SearchSpec(decl.name, tuple(g.dotted for g in decl.over), population, generations, seed,
                                                       objectives, decl.span, genome)
 
     def genome(self, expr: ast.Expr) -> GenomeProgramSpec | None:

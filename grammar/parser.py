@@ -59,8 +59,8 @@ class _ToAst(Transformer):
         return ast.StitchDecl(str(name), _name_ref(left), _name_ref(right), entries, _token_span(name))
 
     def search_decl(self, meta, children):
-        name, over, entries = children
-        return ast.SearchDecl(str(name), _name_ref(over), entries, _token_span(name))
+        name, *over, entries = children
+        return ast.SearchDecl(str(name), tuple(_name_ref(o) for o in over), entries, _token_span(name))
 
     def export_decl(self, meta, children):
         what, path, fmt = children

@@ -87,7 +87,7 @@ class GenomeProgramSpec:
 @dataclass(frozen=True)
 class SearchSpec:
     name: str
-    over: str
+    over: tuple[str, ...]  # the stitch declarations searched together
     population: int
     generations: int
     seed: int

@@ -114,38 +114,40 @@ def set_stitch(stitch: Stitch, weight: np.ndarray, bias: np.ndarray) -> None:
     stitch.bias.const = bias.astype(np.float32)
 
 
-def parent_features(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, folder: str | None,
+def parent_features(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str | None,
                     budget: int = DEFAULT_BUDGET) -> dict[int, np.ndarray]:
-    """Cached features of every point any stitch reads or replaces, per parent."""
+    """Cached features of every point the stitches read or replace, per parent."""
     features = {}
     folder = folder or tempfile.mkdtemp(prefix="stitchc-features-")
     for name, graph in parents.items():
-        points = _unique([s.source for s in supernet.stitches if s.plan.source_parent == name]
-                         + [s.target for s in supernet.stitches if s.plan.target_parent == name])
+        points = _unique([s.source for s in stitches if s.plan.source_parent == name]
+                         + [s.target for s in stitches if s.plan.target_parent == name])
         if points:
             features.update(cached_features(graph, points, x, folder, budget))
     return features
 
 
 def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, cache: str | None = None,
-                 budget: int = DEFAULT_BUDGET) -> dict[str, float]:
-    """Fits every stitch on inputs `x` in one streaming pass; returns the feature MSE per stitch name."""
-    features = parent_features(supernet, parents, x, cache, budget)
+                 budget: int = DEFAULT_BUDGET, only: set[str] | None = None) -> dict[str, float]:
+    """Fits every stitch (or those named in `only`) on inputs `x` in one streaming pass; returns the feature
+    MSE per stitch name."""
+    stitches = [s for s in supernet.stitches if only is None or s.name in only]
+    features = parent_features(stitches, parents, x, cache, budget)
     stats = {s.name: (RidgeStats(s.source.channels, s.target.channels),
-                      RidgeStats(s.source.channels, s.target.channels)) for s in supernet.stitches}
-    points = [s.source for s in supernet.stitches] + [s.target for s in supernet.stitches]
+                      RidgeStats(s.source.channels, s.target.channels)) for s in stitches}
+    points = [s.source for s in stitches] + [s.target for s in stitches]
     step = batch_size(points, budget)
     holdout = np.arange(len(x)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
     for start in range(0, len(x), step):
         part = slice(start, start + step)
         rows = _BatchRows(features, part, (~holdout[part], holdout[part]))
-        for stitch in supernet.stitches:
+        for stitch in stitches:
             for side, stats_side in enumerate(stats[stitch.name]):
                 source = rows.get(stitch.source, stitch.resample, side)
                 if len(source):
                     stats_side.add(source, rows.get(stitch.target, 1, side), rows.gram(stitch.source, stitch.resample, side))
     errors = {}
-    for stitch in supernet.stitches:
+    for stitch in stitches:
         weight, bias, errors[stitch.name] = fit_from_stats(*stats[stitch.name])
         set_stitch(stitch, weight, bias)
     return errors

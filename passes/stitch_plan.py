@@ -47,10 +47,15 @@ def group_plans(parents: dict[str, Graph], resize: bool = False) -> list[StitchP
     for i, left in enumerate(names):
         for right in names[i + 1:]:
             plans += auto_plans(left, right, parents, resize=resize)
+    return repair_cycles(parents, plans)
+
+
+def repair_cycles(parents: dict[str, Graph], plans: list[StitchPlan]) -> list[StitchPlan]:
+    """Drops the latest planned pair on a cycle (both directions) until the merge of all parents is acyclic."""
     graphs = list(parents.values())
     while (cycle := find_cycle(graphs, [(p.source.value, p.target.value) for p in plans])) is not None:
-        drop = plans[max(cycle)]
-        plans = [p for p in plans if {id(p.source.value), id(p.target.value)} != {id(drop.source.value), id(drop.target.value)}]
+        drop = {id(plans[max(cycle)].source.value), id(plans[max(cycle)].target.value)}
+        plans = [p for p in plans if {id(p.source.value), id(p.target.value)} != drop]
     return plans
 
 

@@ -37,11 +37,13 @@ def _parameters(stitch: Stitch, reset: bool, generator: torch.Generator) -> tupl
 
 def refine_stitches(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, cache: str | None = None,
                     epochs: int = 3, lr: float = 1e-3, weight_decay: float = 1e-5, batch: int = 32,
-                    seed: int = 0, reset: bool = False) -> dict[str, float]:
-    """Trains all stitches jointly on the summed feature MSE; returns each stitch's final MSE on `x`."""
-    features = parent_features(supernet, parents, x, cache)
+                    seed: int = 0, reset: bool = False, only: set[str] | None = None) -> dict[str, float]:
+    """Trains all stitches (or those named in `only`) jointly on the summed feature MSE; returns each
+    stitch's final MSE on `x`."""
+    stitches = [s for s in supernet.stitches if only is None or s.name in only]
+    features = parent_features(stitches, parents, x, cache)
     generator = torch.Generator().manual_seed(seed)
-    params = {s.name: _parameters(s, reset, generator) for s in supernet.stitches}
+    params = {s.name: _parameters(s, reset, generator) for s in stitches}
     optimiser = torch.optim.AdamW([p for pair in params.values() for p in pair], lr=lr, weight_decay=weight_decay)
     per_epoch = min(len(x), EPOCH_CAP)
     steps = epochs * ((per_epoch + batch - 1) // batch)
@@ -51,13 +53,13 @@ def refine_stitches(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray
         for start in range(0, per_epoch, batch):
             index = np.sort(order[start:start + batch])  # sorted reads are cheap on memory-mapped features
             optimiser.zero_grad()
-            loss = sum(_loss(s, params[s.name], features, index) for s in supernet.stitches)
+            loss = sum(_loss(s, params[s.name], features, index) for s in stitches)
             loss.backward()
             optimiser.step()
             schedule.step()
     errors = {}
     with torch.no_grad():
-        for stitch in supernet.stitches:
+        for stitch in stitches:
             weight, bias = (p.detach().numpy().astype(np.float64) for p in params[stitch.name])
             set_stitch(stitch, weight.T, bias)
             errors[stitch.name] = _mean_loss(stitch, params[stitch.name], features, len(x))

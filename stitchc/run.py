@@ -19,7 +19,7 @@ from stitchc.ir import Graph, ModelLoadError, load_onnx
 from stitchc.passes.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.passes.stitch_fit import fit_supernet
 from stitchc.passes.stitch_refine import refine_stitches
-from stitchc.passes.stitch_plan import StitchError, StitchPlan, auto_plans, explicit_plan
+from stitchc.passes.stitch_plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.passes.stitch_points import PointError
 from stitchc.passes.supernet import Supernet, build_supernet
 
@@ -50,7 +50,8 @@ def run_program(program: Program, out: str | None = None, workers: int = 1) -> l
 def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
                out_dir: str, workers: int = 1) -> SearchOutcome:
     started = time.perf_counter()
-    supernet = compile_supernet(program, program.stitches[search.over], datasets, models, out_dir)
+    groups = [program.stitches[name] for name in search.over]
+    supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     objective = next(o for o in search.objectives if o.metric == "accuracy")
     dataset = datasets[objective.data]
     val = dataset.split(objective.split)
@@ -75,22 +76,33 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     return SearchOutcome(out_dir, parent_rows, rows)
 
 
-def compile_supernet(program: Program, stitch: StitchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
-                     out_dir: str) -> Supernet:
-    """Plans, builds and fits the stitched supernetwork of a stitch declaration (features cached in out_dir)."""
-    parents = {stitch.left: models[stitch.left], stitch.right: models[stitch.right]}
-    fit_data = datasets[stitch.data].split(stitch.split).take(stitch.samples)
+def compile_supernet(program: Program, search: SearchSpec, groups: list[StitchSpec], datasets: dict[str, Dataset],
+                     models: dict[str, Graph], out_dir: str) -> Supernet:
+    """Plans, builds and fits the supernetwork of one or more stitch groups (features cached in out_dir).
+
+    Each group is matched and fitted with its own settings; with several groups, pairs of later groups are
+    dropped while the merge of all parents has a cycle."""
+    names = list(dict.fromkeys(name for g in groups for name in (g.left, g.right)))
+    parents = {name: models[name] for name in names}
     cache = os.path.join(out_dir, "cache")
+    fit_inputs = {g.name: datasets[g.data].split(g.split).take(g.samples).x for g in groups}
     try:
-        plans = _plans(stitch, parents, fit_data.x, cache)
-        supernet = build_supernet(parents, plans, stitch.resize)
+        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_inputs[g.name], cache)]
+        kept = {id(p) for p in repair_cycles(parents, [p for _, p in plans])}
+        plans = [(g, p) for g, p in plans if id(p) in kept]
+        supernet = build_supernet(parents, [p for _, p in plans], any(g.resize for g in groups))
     except (StitchError, PointError) as error:
-        raise SpecError([Diagnostic(program.file, stitch.span, str(error))], program.source) from None
-    errors = fit_supernet(supernet, parents, fit_data.x, cache)
-    if stitch.refine is not None:
-        errors = refine_stitches(supernet, parents, fit_data.x, cache, stitch.refine.epochs, stitch.refine.lr)
-    log(f"stitch {stitch.name}: {len(supernet.stitches)} stitches fitted on {len(fit_data.x)} samples "
-        f"(feature MSE {min(errors.values()):.3g} .. {max(errors.values()):.3g})")
+        span = groups[0].span if len(groups) == 1 else search.span
+        raise SpecError([Diagnostic(program.file, span, str(error))], program.source) from None
+    for group in groups:
+        own = {p.name for g, p in plans if g is group}
+        errors = fit_supernet(supernet, parents, fit_inputs[group.name], cache, only=own)
+        if group.refine is not None:
+            errors = refine_stitches(supernet, parents, fit_inputs[group.name], cache, group.refine.epochs,
+                                     group.refine.lr, only=own)
+        if errors:
+            log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(fit_inputs[group.name])} samples "
+                f"(feature MSE {min(errors.values()):.3g} .. {max(errors.values()):.3g})")
     return supernet
 
 

@@ -107,3 +107,29 @@ def test_mnist_front_has_a_hybrid_no_parent_dominates(mnist_front):
 
     hybrids = [p for p in mnist_front["front"] if p["parent"] is None and p["choices"] != {"output": "mean"}]
     assert any(not dominated_by_a_parent(p) for p in hybrids)
+
+
+def test_three_parents_in_one_search(tmp_path, parent_paths, make_residual):
+    import onnx as onnx_
+
+    third = tmp_path / "residual.onnx"
+    onnx_.save(make_residual(5, 8, 2), str(third))
+    spec = tmp_path / "three.stitch"
+    spec.write_text(f"""stitch 1
+data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
+model a = onnx("{parent_paths[0]}")
+model b = onnx("{parent_paths[1]}")
+model c = onnx("{third}")
+stitch ab = a <-> b {{ fit = digits.train(samples = 256) }}
+stitch bc = b <-> c {{ points = auto(similarity = cka)  fit = digits.train(samples = 128) }}
+search front over ab, bc {{
+    algorithm  = nsga2(population = 8, generations = 2, seed = 3)
+    objectives = [maximize accuracy(digits.val), minimize macs]
+}}
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(spec), "--out", str(out)]) == 0
+    document = _front(out)
+    assert set(document["parents"]) == {"a", "b", "c"}
+    for point in document["front"]:
+        onnx_.checker.check_model(onnx_.load(str(out / point["file"])), full_check=True)

@@ -59,6 +59,7 @@ class Supernet:
     genes: list[Gene]
     stitches: list[Stitch]
     output_name: str
+    choices: dict[str, tuple[int, int]]  # stitch name -> (gene, option) that switches it in
 
     def parent_genome(self, which: int) -> tuple[int, ...]:
         """The genome that computes parent number `which` alone."""
@@ -66,6 +67,14 @@ class Supernet:
 
     def ensemble_genome(self) -> tuple[int, ...]:
         return tuple([0] * (len(self.genes) - 1) + [len(self.parents)])
+
+    def stitch_genome(self, stitch: Stitch) -> tuple[int, ...]:
+        """The genome of the target parent with this one stitch switched in."""
+        gene, option = self.choices[stitch.name]
+        genome = [0] * len(self.genes)
+        genome[gene] = option
+        genome[-1] = self.parents.index(stitch.plan.target_parent)
+        return tuple(genome)
 
 
 def build_supernet(parents: dict[str, Graph], plans: list[StitchPlan], resize: bool = False) -> Supernet:
@@ -82,10 +91,11 @@ def build_supernet(parents: dict[str, Graph], plans: list[StitchPlan], resize: b
     targets = _unique_targets(plans)
     users = {key: list(mapped[plan.target_parent][key].uses) for key, plan in targets.items()}
     stitches = [_add_stitch(graph, plan, mapped[plan.source_parent][id(plan.source.value)]) for plan in plans]
-    genes = []
+    genes, choices = [], {}
     for key, plan in targets.items():
         incoming = [s for s in stitches if id(s.target.value) == key]
         own = mapped[plan.target_parent][key]
+        choices.update({s.name: (len(genes), option) for option, s in enumerate(incoming, start=1)})
         genes.append(_add_switch(graph, len(genes), own, users[key], incoming, plan))
     outputs = [mapped[name][id(parents[name].outputs[0])] for name in names]
     mean = graph.add_node("Mean", outputs, [outputs[0].type], name="ensemble_mean",
@@ -97,7 +107,7 @@ def build_supernet(parents: dict[str, Graph], plans: list[StitchPlan], resize: b
     graph.outputs = [switch.outputs[0]]
     graph.opset_imports[SWITCH_DOMAIN] = 1
     graph.toposort()
-    return Supernet(graph, names, genes, stitches, output_name)
+    return Supernet(graph, names, genes, stitches, output_name, choices)
 
 
 def _check_parents(parents: dict[str, Graph]) -> None:

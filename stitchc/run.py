@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import onnx
 
-from stitchc.data import Dataset, load_dataset
+from stitchc.data import Dataset, Split, load_dataset
 from stitchc.evolve.executor import Executor
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.nsga2 import nsga2
@@ -19,6 +19,7 @@ from stitchc.ir import Graph, ModelLoadError, load_onnx
 from stitchc.passes.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.passes.stitch_fit import fit_supernet
 from stitchc.passes.stitch_refine import refine_stitches
+from stitchc.passes.stitch_task_refine import refine_on_task
 from stitchc.passes.stitch_plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.passes.stitch_points import PointError
 from stitchc.passes.supernet import Supernet, build_supernet
@@ -85,9 +86,9 @@ def compile_supernet(program: Program, search: SearchSpec, groups: list[StitchSp
     names = list(dict.fromkeys(name for g in groups for name in (g.left, g.right)))
     parents = {name: models[name] for name in names}
     cache = os.path.join(out_dir, "cache")
-    fit_inputs = {g.name: datasets[g.data].split(g.split).take(g.samples).x for g in groups}
+    fit_data = {g.name: datasets[g.data].split(g.split).take(g.samples) for g in groups}
     try:
-        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_inputs[g.name], cache)]
+        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name].x, cache)]
         kept = {id(p) for p in repair_cycles(parents, [p for _, p in plans])}
         plans = [(g, p) for g, p in plans if id(p) in kept]
         supernet = build_supernet(parents, [p for _, p in plans], any(g.resize for g in groups))
@@ -96,14 +97,26 @@ def compile_supernet(program: Program, search: SearchSpec, groups: list[StitchSp
         raise SpecError([Diagnostic(program.file, span, str(error))], program.source) from None
     for group in groups:
         own = {p.name for g, p in plans if g is group}
-        errors = fit_supernet(supernet, parents, fit_inputs[group.name], cache, only=own)
-        if group.refine is not None:
-            errors = refine_stitches(supernet, parents, fit_inputs[group.name], cache, group.refine.epochs,
-                                     group.refine.lr, only=own)
-        if errors:
-            log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(fit_inputs[group.name])} samples "
-                f"(feature MSE {min(errors.values()):.3g} .. {max(errors.values()):.3g})")
+        _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
     return supernet
+
+
+def _fit_group(supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Split, cache: str,
+               own: set[str]) -> None:
+    """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
+    errors = fit_supernet(supernet, parents, data.x, cache, only=own)
+    log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data.x)} samples" + _spread(errors, "feature MSE"))
+    refine = group.refine
+    if refine is not None and refine.loss == "feature":
+        errors = refine_stitches(supernet, parents, data.x, cache, refine.epochs, refine.lr, only=own)
+        log(f"stitch {group.name}: refined on the feature MSE" + _spread(errors, "feature MSE"))
+    elif refine is not None:
+        losses = refine_on_task(supernet, data.x, data.y, refine.epochs, refine.lr, only=own)
+        log(f"stitch {group.name}: refined on the task loss" + _spread(losses, "cross-entropy"))
+
+
+def _spread(values: dict[str, float], what: str) -> str:
+    return f" ({what} {min(values.values()):.3g} .. {max(values.values()):.3g})" if values else ""
 
 
 def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list[StitchPlan]:

@@ -34,15 +34,18 @@ def to_torch(graph: Graph, trainable: set[str] | frozenset[str] = frozenset()) -
     env: dict[int, fx.Node] = {}
     for value in graph.inputs:
         env[id(value)] = body.placeholder(_identifier(value.name))
-    root.stitchc_constants = {}
+    names: dict[str, str] = {}
     for value in _used_constants(graph):
         env[id(value)] = _constant(root, body, value, value.name in trainable)
+        names[value.name] = env[id(value)].target
     opset = graph.opset_imports.get("", 17)
     for node in graph.nodes:
         _emit(body, node, env, opset)
     results = [env[id(v)] for v in graph.outputs]
     body.output(results[0] if len(results) == 1 else tuple(results))
-    return fx.GraphModule(root, body, class_name=_identifier(graph.name))
+    module = fx.GraphModule(root, body, class_name=_identifier(graph.name))
+    module.stitchc_constants = names  # IR constant name -> module attribute name
+    return module
 
 
 def _used_constants(graph: Graph):
@@ -62,7 +65,6 @@ def _constant(root: nn.Module, body: fx.Graph, value, trainable: bool) -> fx.Nod
         root.register_parameter(name, nn.Parameter(tensor))
     else:
         root.register_buffer(name, tensor)
-    root.stitchc_constants[value.name] = name
     return body.get_attr(name)
 
 

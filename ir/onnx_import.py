@@ -117,11 +117,21 @@ def node_path(proto: onnx.NodeProto) -> str:
 
 
 def module_path(node_name: str) -> str:
-    """The module path in an exporter's node name: '/layer1/0/conv1/Conv' -> 'layer1.0.conv1'."""
+    """The module path in an exporter's node name.
+
+    '/layer1/0/conv1/Conv' -> 'layer1.0.conv1'; newer exporters qualify a scope by its enclosing ones:
+    '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1', '/b/downsample/downsample.0/Conv' -> 'b.downsample.0'.
+    """
     if not node_name.startswith("/"):
         return node_name
-    parts = node_name.strip("/").split("/")[:-1]
-    return ".".join(parts) or node_name.strip("/")
+    path = ""
+    for part in node_name.strip("/").split("/")[:-1]:
+        head = part.rpartition(".")[0]
+        if head and (path == head or path.endswith("." + head)):
+            path = path[:len(path) - len(head)] + part
+        else:
+            path = f"{path}.{part}" if path else part
+    return path or node_name.strip("/")
 
 
 def _bind(graph: Graph, value: Value) -> Value:

@@ -2,7 +2,8 @@
 
 Guarantees: names, attributes (subgraphs included), opaque types and model-local functions come out as
 they went in; constants read by nodes, by graph outputs or by name from inside a subgraph become
-initializers; `opset` converts the result with onnx's version converter.
+initializers; `opset` converts the result with onnx's version converter, and a
+conversion that leaves invalid nodes raises (onnx.checker's ValidationError) instead of returning them.
 """
 from __future__ import annotations
 
@@ -44,16 +45,30 @@ def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -
         value_info=value_infos,
     )
     opsets = dict(graph.opset_imports)
-    if opset is not None:
-        opsets[""] = opset
+    opsets.setdefault("", opset or 17)
     opset_protos = [helper.make_opsetid(domain, version) for domain, version in sorted(opsets.items())]
     model = helper.make_model(proto_graph, opset_imports=opset_protos, producer_name=producer,
                               functions=graph.functions)
     minimum = helper.find_min_ir_version_for(opset_protos, ignore_unknown=True)
     model.ir_version = max(minimum, 8) if graph.functions else minimum
     if opset is not None and opset != graph.opset_imports.get(""):
-        model = onnx.version_converter.convert_version(model, opset)
+        model = _convert(model, opset)
     return model
+
+
+def _convert(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
+    """onnx's version converter, which only sees initializers that are also graph inputs: list them, convert,
+    unlist them. A conversion that leaves invalid nodes (missing adapters) raises the checker's error."""
+    count = len(model.graph.input)
+    model.graph.input.extend(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims))
+                             for t in model.graph.initializer)
+    converted = onnx.version_converter.convert_version(model, opset)
+    del model.graph.input[count:]
+    del converted.graph.input[count:]
+    converted.ir_version = max(converted.ir_version,
+                               helper.find_min_ir_version_for(list(converted.opset_import), ignore_unknown=True))
+    onnx.checker.check_model(converted)
+    return converted
 
 
 def _used_constants(graph: Graph, protos: list[onnx.NodeProto]):

@@ -35,7 +35,7 @@ def load_onnx(path: str | os.PathLike, parent: str | None = None, fold: bool = T
     try:
         model = onnx.load(path, load_external_data=False)
     except DecodeError:
-        raise ModelLoadError(path, "truncated or corrupt ONNX file (the protobuf does not parse)") from None
+        raise ModelLoadError(path, "not a readable ONNX model (truncated or corrupt: the protobuf does not parse)") from None
     except (RuntimeError, ValueError, OSError) as error:
         raise ModelLoadError(path, f"not a readable ONNX model ({_first_line(error)})") from None
     if not model.graph.node and not model.graph.output:

@@ -65,3 +65,9 @@ def _matmul(node: Node) -> int:
 
 
 _MACS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul}
+
+
+def node_params(node: Node) -> int:
+    """Elements of the floating-point constants this node reads (shared constants count at every reader)."""
+    return sum(v.const.size for v in node.inputs
+               if v is not None and v.is_const and np.issubdtype(v.const.dtype, np.floating))

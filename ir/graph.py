@@ -19,6 +19,7 @@ class Graph:
         self.constants: dict[str, Value] = {}
         self.nodes: list[Node] = []
         self.opset_imports: dict[str, int] = dict(opset_imports or {"": 17})
+        self.functions: list = []  # model-local onnx.FunctionProto, carried unchanged
         self._names: set[str] = set()
         self._counter = itertools.count()
 
@@ -132,6 +133,7 @@ class Graph:
     def copy(self) -> "Graph":
         """A structural copy; constant arrays are shared by reference, never copied."""
         other = Graph(self.name, self.opset_imports)
+        other.functions = list(self.functions)
         other._names = set(self._names)
         other._counter = itertools.count(next(self._counter))
         mapping: dict[int, Value] = {}
@@ -157,6 +159,11 @@ class Graph:
         from .onnx_lower import to_onnx
 
         return to_onnx(self, opset=opset)
+
+    def to_torch(self, trainable: set[str] | frozenset[str] = frozenset()):
+        from .torch_lower import to_torch
+
+        return to_torch(self, trainable=trainable)
 
     def macs(self) -> int:
         from .cost import graph_macs

@@ -1,17 +1,25 @@
-"""Lower the IR to an ONNX ModelProto directly (no exporter in the loop)."""
+"""Lower the IR to an ONNX ModelProto directly (no exporter in the loop).
+
+Guarantees: names, attributes (subgraphs included), opaque types and model-local functions come out as
+they went in; constants read by nodes, by graph outputs or by name from inside a subgraph become
+initializers; `opset` converts the result with onnx's version converter, and a
+conversion that leaves invalid nodes raises (onnx.checker's ValidationError) instead of returning them.
+"""
 from __future__ import annotations
+
+from typing import Iterator
 
 import onnx
 from onnx import helper, numpy_helper
 
 from .graph import Graph
+from .types import value_info
 
 STITCHC_DOMAIN = "stitchc"
 
 
 def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -> onnx.ModelProto:
     """Builds a ModelProto; constants used by nodes become initializers, typed values become value_info."""
-    used = _used_constants(graph)
     nodes = [
         helper.make_node(
             node.op,
@@ -24,32 +32,46 @@ def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -
     ]
     for proto, node in zip(nodes, graph.nodes):
         proto.attribute.extend(a.to_onnx(k) for k, a in node.attributes.items())
-    initializers = [numpy_helper.from_array(v.const, v.name) for v in used]
-    value_info = [
-        v.type.to_onnx(v.name)
-        for n in graph.nodes for v in n.outputs
-        if v.type is not None and v not in graph.outputs
-    ]
+    initializers = [numpy_helper.from_array(v.const, v.name) for v in _used_constants(graph, nodes)]
+    outputs = {id(v) for v in graph.outputs}
+    value_infos = [v.type.to_onnx(v.name) for n in graph.nodes for v in n.outputs
+                   if v.type is not None and v.name and id(v) not in outputs]
     proto_graph = helper.make_graph(
         nodes,
         graph.name,
-        [v.type.to_onnx(v.name) for v in graph.inputs],
-        [v.type.to_onnx(v.name) for v in graph.outputs],
+        [value_info(v.name, v.type) for v in graph.inputs],
+        [value_info(v.name, v.type) for v in graph.outputs],
         initializer=initializers,
-        value_info=value_info,
+        value_info=value_infos,
     )
     opsets = dict(graph.opset_imports)
-    if opset is not None:
-        opsets[""] = opset
+    opsets.setdefault("", opset or 17)
     opset_protos = [helper.make_opsetid(domain, version) for domain, version in sorted(opsets.items())]
-    model = helper.make_model(proto_graph, opset_imports=opset_protos, producer_name=producer)
-    model.ir_version = helper.find_min_ir_version_for(opset_protos, ignore_unknown=True)
+    model = helper.make_model(proto_graph, opset_imports=opset_protos, producer_name=producer,
+                              functions=graph.functions)
+    minimum = helper.find_min_ir_version_for(opset_protos, ignore_unknown=True)
+    model.ir_version = max(minimum, 8) if graph.functions else minimum
     if opset is not None and opset != graph.opset_imports.get(""):
-        model = onnx.version_converter.convert_version(model, opset)
+        model = _convert(model, opset)
     return model
 
 
-def _used_constants(graph: Graph):
+def _convert(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
+    """onnx's version converter, which only sees initializers that are also graph inputs: list them, convert,
+    unlist them. A conversion that leaves invalid nodes (missing adapters) raises the checker's error."""
+    count = len(model.graph.input)
+    model.graph.input.extend(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims))
+                             for t in model.graph.initializer)
+    converted = onnx.version_converter.convert_version(model, opset)
+    del model.graph.input[count:]
+    del converted.graph.input[count:]
+    converted.ir_version = max(converted.ir_version,
+                               helper.find_min_ir_version_for(list(converted.opset_import), ignore_unknown=True))
+    onnx.checker.check_model(converted)
+    return converted
+
+
+def _used_constants(graph: Graph, protos: list[onnx.NodeProto]):
     used = {}
     for node in graph.nodes:
         for value in node.inputs:
@@ -58,4 +80,19 @@ def _used_constants(graph: Graph):
     for value in graph.outputs:
         if value.is_const:
             used[id(value)] = value
+    for name in _subgraph_references(protos):
+        value = graph.constants.get(name)
+        if value is not None:
+            used[id(value)] = value
     return list(used.values())
+
+
+def _subgraph_references(protos: list[onnx.NodeProto]) -> Iterator[str]:
+    """Every value name read by a node inside a subgraph attribute (outer-scope captures among them)."""
+    for proto in protos:
+        for attribute in proto.attribute:
+            for subgraph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                for inner in subgraph.node:
+                    yield from inner.input
+                yield from (o.name for o in subgraph.output)
+                yield from _subgraph_references(list(subgraph.node))

@@ -59,3 +59,44 @@ class TensorType:
     def to_onnx(self, name: str) -> onnx.ValueInfoProto:
         elem = helper.np_dtype_to_tensor_dtype(np.dtype(self.dtype))
         return helper.make_tensor_value_info(name, elem, None if self.shape is None else list(self.shape))
+
+
+@dataclass(frozen=True)
+class OpaqueType:
+    """A type the IR has no special knowledge of (sequence, map, optional, sparse, unknown element type).
+
+    It is carried as the serialized ONNX TypeProto and lowered back unchanged; it has no dtype, shape or rank.
+    """
+
+    proto: bytes
+    dtype = None
+    shape = None
+    rank = None
+
+    def feature_shape(self) -> None:
+        return None
+
+    def is_static_feature(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        kind = onnx.TypeProto.FromString(self.proto).WhichOneof("value")
+        return kind or "?"
+
+    def to_onnx(self, name: str) -> onnx.ValueInfoProto:
+        info = onnx.ValueInfoProto(name=name)
+        info.type.ParseFromString(self.proto)
+        return info
+
+
+def type_from_onnx(type_proto: onnx.TypeProto) -> TensorType | OpaqueType | None:
+    """A TensorType when the proto is a typed tensor, an OpaqueType for other declared types, else None."""
+    tensor = TensorType.from_onnx(type_proto)
+    if tensor is not None or type_proto.WhichOneof("value") is None:
+        return tensor
+    return OpaqueType(type_proto.SerializeToString())
+
+
+def value_info(name: str, type: TensorType | OpaqueType | None) -> onnx.ValueInfoProto:
+    """The ValueInfoProto of a value: its type when known, only its name otherwise."""
+    return onnx.ValueInfoProto(name=name) if type is None else type.to_onnx(name)

@@ -1,4 +1,7 @@
-"""The `stitchc` command line: `run` and `check`. Bad input gives located one-line errors and exit status 2."""
+"""The `stitchc` command line: `run`, `check`, `inspect`, `convert`.
+
+Bad input gives located one-line errors and exit status 2, never a traceback.
+"""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +21,19 @@ def _positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "inspect":
+            return _inspect(args)
+        if args.command == "convert":
+            return _convert(args)
+        return _run(args)
+    except KeyboardInterrupt:
+        print("stitchc: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stitchc", description="Recombine trained neural networks.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="fit the stitches, search, and export the Pareto front")
@@ -26,7 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--workers", type=_positive, default=1, help="processes that evaluate candidates (default 1)")
     check = commands.add_parser("check", help="parse and check a spec without running it")
     check.add_argument("spec", help="a .stitch file")
-    args = parser.parse_args(argv)
+    inspect = commands.add_parser("inspect", help="inputs, outputs, ops, MACs, params and stitch points of a model")
+    inspect.add_argument("model", help="an .onnx file")
+    convert = commands.add_parser("convert", help="import a model, run passes, lower it to ONNX again")
+    convert.add_argument("model", help="an .onnx file")
+    convert.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    convert.add_argument("--opset", type=int, help="lower to this default-domain opset version")
+    convert.add_argument("--passes", default="", help="comma-separated registered pass names, run in order")
+    convert.add_argument("--spec", help="a .stitch file whose pipeline runs after --passes")
+    convert.add_argument("--pipeline", help="which pipeline of --spec (needed when it declares several)")
+    return parser
+
+
+def _run(args) -> int:
     try:
         program = load_program(args.spec)
         if args.command == "check":
@@ -42,9 +70,40 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         print(f"{args.spec}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("stitchc: interrupted", file=sys.stderr)
-        return 130
+
+
+def _inspect(args) -> int:
+    from stitchc.inspect import inspect_model
+    from stitchc.ir import ModelLoadError
+
+    try:
+        print(inspect_model(args.model))
+        return 0
+    except ModelLoadError as error:
+        return _fail(error)
+
+
+def _convert(args) -> int:
+    from stitchc.convert import ConvertError, convert
+    from stitchc.ir import ModelLoadError
+
+    from stitchc.passes.spec_pipeline import passes_from_spec
+
+    passes = [name.strip() for name in args.passes.split(",") if name.strip()]
+    try:
+        pipeline = passes_from_spec(args.spec, args.pipeline) if args.spec else None
+        convert(args.model, args.output, args.opset, passes, pipeline)
+        return 0
+    except SpecError as error:
+        print(error.render(), file=sys.stderr)
+        return EXIT_USAGE
+    except (ModelLoadError, ConvertError) as error:
+        return _fail(error)
+
+
+def _fail(error: Exception) -> int:
+    print(f"stitchc: error: {error}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

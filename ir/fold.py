@@ -1,0 +1,115 @@
+"""Constant folding: nodes that compute only from constants become constants (weights made by subgraphs).
+
+Rule: `Shape` of a value whose shape is fully static becomes an int64 constant; every other standard-domain,
+deterministic node without subgraph attributes whose inputs are all constants (or outputs of such nodes) is
+evaluated, all of them in one ONNX Runtime session, and the values other nodes or the graph outputs read
+become constants under their own names. Guarantee: exact (ONNX Runtime computes the values it would have
+computed at inference). When ONNX Runtime cannot run the constant part the graph is left unchanged.
+
+We fold ourselves rather than through onnx-graphsurgeon's `fold_constants` so that value names,
+provenance and opaque types are never round-tripped through a second IR.
+"""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from .graph import Graph
+from .node import Node
+from .types import TensorType, value_info
+from .value import Value
+
+NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
+                    "Bernoulli", "Dropout"}
+
+
+def fold_constants(graph: Graph) -> int:
+    """Folds what can be folded; returns the number of nodes removed."""
+    removed = _fold_static_shapes(graph)
+    foldable = _foldable(graph)
+    if not foldable:
+        return removed
+    wanted = _boundary(graph, foldable)
+    arrays = _evaluate(graph, foldable, wanted)
+    if arrays is None:
+        return removed
+    for value, array in zip(wanted, arrays):
+        _make_constant(graph, value, array)
+    _drop(graph, foldable)
+    return removed + len(foldable)
+
+
+def _fold_static_shapes(graph: Graph) -> int:
+    shapes = [n for n in graph.nodes if n.op == "Shape" and not n.domain and _static_shape(n.inputs[0])]
+    for node in shapes:
+        dims = np.array(node.inputs[0].type.shape, dtype=np.int64)
+        start, end = node.attr("start", 0), node.attr("end", len(dims))
+        _make_constant(graph, node.outputs[0], dims[start:end])
+    _drop(graph, shapes)
+    return len(shapes)
+
+
+def _static_shape(value: Value) -> bool:
+    return isinstance(value.type, TensorType) and value.type.shape is not None and all(
+        isinstance(d, int) for d in value.type.shape)
+
+
+def _foldable(graph: Graph) -> list[Node]:
+    computed: set[int] = set()
+    nodes = []
+    for node in graph.nodes:
+        inputs = [v for v in node.inputs if v is not None]
+        if (node.domain or node.op in NONDETERMINISTIC or not inputs or _has_subgraph(node)
+                or not all(v.is_const or id(v) in computed for v in inputs)):
+            continue
+        nodes.append(node)
+        computed.update(id(v) for v in node.outputs)
+    return nodes
+
+
+def _has_subgraph(node: Node) -> bool:
+    return any(a.kind in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attributes.values())
+
+
+def _boundary(graph: Graph, foldable: list[Node]) -> list[Value]:
+    """Outputs of folded nodes that an unfolded node or a graph output reads."""
+    inside = {id(n) for n in foldable}
+    outputs = {id(v) for v in graph.outputs}
+    return [v for n in foldable for v in n.outputs
+            if v.name and (id(v) in outputs or any(id(user) not in inside for user, _ in v.uses))]
+
+
+def _evaluate(graph: Graph, nodes: list[Node], wanted: list[Value]) -> list[np.ndarray] | None:
+    from .runtime import session
+
+    constants = {id(v): v for n in nodes for v in n.inputs if v is not None and v.is_const}
+    protos = [helper.make_node(n.op, ["" if v is None else v.name for v in n.inputs], [v.name for v in n.outputs])
+              for n in nodes]
+    for proto, node in zip(protos, nodes):
+        proto.attribute.extend(a.to_onnx(k) for k, a in node.attributes.items())
+    body = helper.make_graph(protos, "fold", [], [value_info(v.name, None) for v in wanted],
+                             [numpy_helper.from_array(v.const, v.name) for v in constants.values()])
+    opsets = [helper.make_opsetid(d, v) for d, v in graph.opset_imports.items()]
+    model = helper.make_model(body, opset_imports=opsets)
+    model.ir_version = helper.find_min_ir_version_for(opsets, ignore_unknown=True)
+    try:
+        return session(model).run(None, {})
+    except Exception:  # ORT rejects constant parts it cannot run in many ways; folding is then skipped
+        return None
+
+
+def _make_constant(graph: Graph, value: Value, array: np.ndarray) -> None:
+    array = np.asarray(array)
+    value.const, value.producer = array, None
+    value.type = TensorType(array.dtype, tuple(array.shape))
+    graph.constants[value.name] = value
+
+
+def _drop(graph: Graph, nodes: list[Node]) -> None:
+    gone = {id(n) for n in nodes}
+    for node in nodes:
+        for value in node.inputs:
+            if value is not None:
+                value.uses = [(n, i) for n, i in value.uses if id(n) not in gone]
+    graph.nodes = [n for n in graph.nodes if id(n) not in gone]

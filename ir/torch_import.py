@@ -1,0 +1,129 @@
+"""Import PyTorch modules: export once with torch.onnx.export, then import the ONNX model into the IR.
+
+Guarantees: the module is exported in eval mode (its training flag is restored afterwards); node
+provenance holds module paths ('layer1.0.conv1') from either exporter; `load_torch` reports a missing
+file, a missing class, a module that cannot be built and weights that cannot be read or do not fit as a
+ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import warnings
+from typing import Sequence
+
+import numpy as np
+import onnx
+import torch
+
+from .errors import ModelLoadError
+from .graph import Graph
+from .onnx_import import from_onnx
+from .types import TensorType
+
+
+def from_torch(module: torch.nn.Module, example_inputs, parent: str | None = None, dynamo: bool = False,
+               batch_dim: str | None = "N", opset: int = 17) -> Graph:
+    """The IR graph of `module` traced on `example_inputs` (a tensor or a tuple of tensors).
+
+    With `batch_dim`, dim 0 of every input and output is the symbol of that name (TorchScript exporter);
+    the dynamo exporter (`dynamo=True`) exports static shapes.
+    """
+    inputs = example_inputs if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
+    parent = parent or type(module).__name__
+    model = export_onnx(module, tuple(inputs), dynamo, batch_dim, opset)
+    return from_onnx(model, parent, source=f"<torch {parent}>")
+
+
+def export_onnx(module: torch.nn.Module, inputs: tuple, dynamo: bool = False, batch_dim: str | None = "N",
+                opset: int = 17) -> onnx.ModelProto:
+    """The ONNX model torch.onnx.export makes of `module` in eval mode (the one from_torch imports)."""
+    return onnx.load_from_string(_export(module, inputs, dynamo, batch_dim, opset))
+
+
+def _export(module, inputs: tuple, dynamo: bool, batch_dim: str | None, opset: int) -> bytes:
+    names = ["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))]
+    buffer, was_training = io.BytesIO(), module.training
+    module.eval()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            if dynamo:
+                program = torch.onnx.export(module, inputs, dynamo=True, opset_version=max(opset, 18),
+                                            input_names=names, verbose=False)
+                program.optimize()
+                return program.model_proto.SerializeToString()
+            axes = {name: {0: batch_dim} for name in names} if batch_dim else None
+            torch.onnx.export(module, inputs, buffer, dynamo=False, opset_version=opset, input_names=names,
+                              dynamic_axes=axes, verbose=False)
+    finally:
+        module.train(was_training)
+    return buffer.getvalue()
+
+
+def load_torch(spec: str, weights: str | os.PathLike | None, input_type: TensorType | Sequence,
+               parent: str | None = None) -> Graph:
+    """Builds `ClassName()` from "path/file.py:ClassName", loads `weights`, exports it on an input of `input_type`.
+
+    `input_type` is a TensorType or a shape (float32); symbolic dims (strings) become dynamic of that name.
+    """
+    path, _, class_name = spec.rpartition(":")
+    if not path or not class_name:
+        raise ModelLoadError(spec, "expected 'path/file.py:ClassName'")
+    module = _instantiate(path, class_name)
+    if weights is not None:
+        _load_weights(module, os.fspath(weights), class_name)
+    if not isinstance(input_type, TensorType):
+        input_type = TensorType(np.dtype(np.float32), tuple(input_type))
+    example = _example(input_type)
+    symbols = [d for d in (input_type.shape or ())[:1] if isinstance(d, str)]
+    return from_torch(module, example, parent or class_name, batch_dim=symbols[0] if symbols else None)
+
+
+def _instantiate(path: str, class_name: str) -> torch.nn.Module:
+    if not os.path.isfile(path):
+        raise ModelLoadError(path, "no such file")
+    name = f"stitchc_user_{abs(hash(os.path.abspath(path)))}"
+    try:
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        code = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(code)
+    except Exception as error:  # user code can raise anything
+        raise ModelLoadError(path, f"cannot import ({type(error).__name__}: {_first_line(error)})") from None
+    cls = getattr(code, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        known = sorted(k for k, v in vars(code).items() if isinstance(v, type) and issubclass(v, torch.nn.Module)
+                       and v.__module__ == name)
+        raise ModelLoadError(path, f"no nn.Module class '{class_name}' (defines: {', '.join(known) or 'none'})")
+    try:
+        return cls()
+    except Exception as error:
+        raise ModelLoadError(path, f"{class_name}() failed ({type(error).__name__}: {_first_line(error)})") from None
+
+
+def _load_weights(module: torch.nn.Module, path: str, class_name: str) -> None:
+    if not os.path.isfile(path):
+        raise ModelLoadError(path, "no such file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch.load raises pickle, zip and runtime errors alike
+        raise ModelLoadError(path, f"not a readable torch weights file ({_first_line(error)})") from None
+    if not isinstance(state, dict):
+        raise ModelLoadError(path, f"holds a {type(state).__name__}, not a state dict")
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())
+        raise ModelLoadError(path, f"weights do not fit {class_name}: {detail[:300]}") from None
+
+
+def _example(input_type: TensorType) -> torch.Tensor:
+    shape = [d if isinstance(d, int) else 2 for d in input_type.shape]
+    dtype = torch.from_numpy(np.zeros(0, dtype=input_type.dtype)).dtype
+    return torch.zeros(shape, dtype=dtype)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

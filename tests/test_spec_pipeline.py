@@ -64,3 +64,15 @@ def test_python_pass_and_dsl_rule_in_one_pipeline(spec):
 def test_missing_pipeline_is_a_spec_error(spec):
     with pytest.raises(SpecError, match="no pipeline 'other'"):
         passes_from_spec(spec, "other")
+
+
+def test_convert_applies_a_spec_pipeline(spec, parent_paths, digits, tmp_path, capsys):
+    import onnx
+
+    from stitchc.cli import main
+
+    out = str(tmp_path / "converted.onnx")
+    assert main(["convert", parent_paths[1], "-o", out, "--passes", "dce", "--spec", spec]) == 0
+    np.testing.assert_array_equal(run(onnx.load(out), digits.val.x)[0], run(onnx.load(parent_paths[1]), digits.val.x)[0])
+    assert main(["convert", parent_paths[1], "-o", out, "--spec", spec, "--pipeline", "other"]) == 2
+    assert "no pipeline 'other'" in capsys.readouterr().err.splitlines()[0]

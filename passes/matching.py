@@ -14,7 +14,6 @@ comes first. Three matchers, all returning one-to-one matchings whose merge keep
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from stitchc.ir import Graph
 
@@ -124,6 +123,8 @@ def match_exact(points_a: list[Point], points_b: list[Point], weight: np.ndarray
 
 
 def _assignment(points_a: list[Point], points_b: list[Point], weight: np.ndarray, banned: frozenset) -> Pairs:
+    from scipy.optimize import linear_sum_assignment  # imported here: scipy.optimize costs 0.5 s at start-up
+
     masked = weight.copy()
     for i, j in banned:
         masked[i, j] = 0.0

@@ -6,7 +6,7 @@ import os
 import re
 
 from stitchc.ir import Graph, ModelLoadError, load_onnx
-from stitchc.passes.matching import compatible
+from stitchc.passes.stitch_plan import StitchError, StitchPlan, check_plan
 from stitchc.passes.stitch_points import PointError, resolve_point
 
 from . import ast
@@ -61,11 +61,12 @@ def _pair(checker, arrow: ast.Arrow, models: tuple[str, str], resize: bool) -> P
     points = [_resolve(checker, model, path, ref) for model, path, ref in ends]
     if None in points:
         return None
-    if points[0] != "unchecked" and not resize and not compatible(points[0], points[1]):
-        checker.error(arrow.span, f"cannot stitch {arrow.source.dotted} ({points[0].value.type}) -> "
-                                  f"{arrow.target.dotted} ({points[1].value.type}): spatial sizes differ",
-                      "set `resize = true` in the stitch block to pool or resize between them")
-        return None
+    if points[0] != "unchecked" and points[1] != "unchecked":
+        try:
+            check_plan(StitchPlan(ends[0][0], points[0], ends[1][0], points[1]), resize)
+        except StitchError as error:
+            checker.error(arrow.span, str(error), error.hint)
+            return None
     return PointPair(ends[0][0], ends[0][1], ends[1][0], ends[1][1], arrow.span)
 
 

@@ -13,7 +13,11 @@ from .stitch_points import Point, resolve_point, stitch_points
 
 
 class StitchError(Exception):
-    """A stitch cannot be built; the message names the points and the reason."""
+    """A stitch cannot be built; the message names the points and the reason, `hint` says what would help."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,15 @@ def check_plan(plan: StitchPlan, resize: bool) -> None:
     ratio = spatial_ratio(plan.source, plan.target)
     if ratio == 1 or (resize and ratio is not None):
         return
-    reason = "spatial sizes differ" if ratio is not None else "shapes cannot be stitched"
+    hint = None
     if ratio is not None:
-        reason += " (allow resizing to stitch them)"
+        reason, hint = "spatial sizes differ", "set `resize = true` in the stitch block to pool or upsample between them"
+    elif len(plan.source.spatial) != len(plan.target.spatial):
+        reason = "one is a [N, C, H, W] feature map and the other a [N, C] vector"
+    else:
+        reason = "spatial sizes are not integer multiples of each other"
     raise StitchError(f"cannot stitch {plan.source_parent}.{plan.source.label} ({plan.source.value.type}) -> "
-                      f"{plan.target_parent}.{plan.target.label} ({plan.target.value.type}): {reason}")
+                      f"{plan.target_parent}.{plan.target.label} ({plan.target.value.type}): {reason}", hint)
 
 
 def check_acyclic(graphs: dict[str, Graph], plans: list[StitchPlan]) -> None:

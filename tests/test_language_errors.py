@@ -39,7 +39,8 @@ search front over ab {{
 CASES = [
     ("b.conv3,", "b.conv9,", "6:26: error: no node 'conv9' in model b"),
     ("a.conv2 ->", "a.conv -> ", "6:15: error: no node 'conv' in model a"),
-    ("b.conv3,", "b.fc1,", "6:15: error: cannot stitch a.conv2 (float32[N, 16, 4, 4]) -> b.fc1 (float32[N, 128]): spatial sizes differ"),
+    ("b.conv3,", "b.fc1,", "6:15: error: cannot stitch a.conv2 (float32[N, 16, 4, 4]) -> b.fc1 (float32[N, 128]): one is a [N, C, H, W] feature map and the other a [N, C] vector"),
+    ("b.conv3,", "b.conv1,", "6:15: error: cannot stitch a.conv2 (float32[N, 16, 4, 4]) -> b.conv1 (float32[N, 32, 8, 8]): spatial sizes differ"),
     ("b.relu4 -> a.relu2", "b.relu4 -> b.relu2", "6:35: error: both ends of 'b.relu4 -> b.relu2' are in model b"),
     ("b.relu4 ->", "c.relu4 ->", "6:35: error: 'c.relu4' does not name a layer of a or b"),
     ("[a.conv2 -> b.conv3, b.relu4 -> a.relu2]", "[a.conv2]", "6:15: error: a stitch point pair is written `a.layer -> b.layer`"),

@@ -117,8 +117,9 @@ def test_incompatible_explicit_points_name_both_shapes(parents):
     with pytest.raises(StitchError) as error:
         explicit_plan(graphs, "a", "relu1", "b", "pool1")
     assert str(error.value) == ("cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.pool1 (float32[N, 32, 4, 4]): "
-                                "spatial sizes differ (allow resizing to stitch them)")
+                                "spatial sizes differ")
+    assert error.value.hint == "set `resize = true` in the stitch block to pool or upsample between them"
     with pytest.raises(StitchError) as error:
         explicit_plan(graphs, "a", "relu1", "b", "flatten", resize=True)
     assert str(error.value) == ("cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.flatten (float32[N, 256]): "
-                                "shapes cannot be stitched")
+                                "one is a [N, C, H, W] feature map and the other a [N, C] vector")

@@ -7,12 +7,11 @@ conversion that leaves invalid nodes raises (onnx.checker's ValidationError) ins
 """
 from __future__ import annotations
 
-from typing import Iterator
-
 import onnx
 from onnx import helper, numpy_helper
 
 from .graph import Graph
+from .subgraphs import captured_names, has_subgraphs
 from .types import value_info
 
 STITCHC_DOMAIN = "stitchc"
@@ -32,7 +31,7 @@ def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -
     ]
     for proto, node in zip(nodes, graph.nodes):
         proto.attribute.extend(a.to_onnx(k) for k, a in node.attributes.items())
-    initializers = [numpy_helper.from_array(v.const, v.name) for v in _used_constants(graph, nodes)]
+    initializers = [numpy_helper.from_array(v.const, v.name) for v in _used_constants(graph)]
     outputs = {id(v) for v in graph.outputs}
     value_infos = [v.type.to_onnx(v.name) for n in graph.nodes for v in n.outputs
                    if v.type is not None and v.name and id(v) not in outputs]
@@ -71,7 +70,7 @@ def _convert(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
     return converted
 
 
-def _used_constants(graph: Graph, protos: list[onnx.NodeProto]):
+def _used_constants(graph: Graph):
     used = {}
     for node in graph.nodes:
         for value in node.inputs:
@@ -80,19 +79,8 @@ def _used_constants(graph: Graph, protos: list[onnx.NodeProto]):
     for value in graph.outputs:
         if value.is_const:
             used[id(value)] = value
-    for name in _subgraph_references(protos):
+    for name in {n for node in graph.nodes if has_subgraphs(node) for n in captured_names(node)}:
         value = graph.constants.get(name)
         if value is not None:
             used[id(value)] = value
     return list(used.values())
-
-
-def _subgraph_references(protos: list[onnx.NodeProto]) -> Iterator[str]:
-    """Every value name read by a node inside a subgraph attribute (outer-scope captures among them)."""
-    for proto in protos:
-        for attribute in proto.attribute:
-            for subgraph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
-                for inner in subgraph.node:
-                    yield from inner.input
-                yield from (o.name for o in subgraph.output)
-                yield from _subgraph_references(list(subgraph.node))

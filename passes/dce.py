@@ -1,11 +1,13 @@
 """Dead-code elimination.
 
 Rule: remove every node none of whose outputs reaches a graph output, and every constant no node reads.
+Values that a live node's subgraph (If/Loop/Scan body) reads by name count as read.
 Guarantee: exact (the graph outputs are computed by the same nodes as before).
 """
 from __future__ import annotations
 
-from stitchc.ir import Graph
+from stitchc.ir import Graph, Value
+from stitchc.ir.subgraphs import captured_names, has_subgraphs
 
 from .base import PassBase, PassResult, register_pass
 
@@ -14,16 +16,25 @@ from .base import PassBase, PassResult, register_pass
 class DeadCodeElimination(PassBase):
     def call(self, graph: Graph) -> PassResult:
         live: set[int] = set()
+        captured: set[str] = set()
         for node in reversed(graph.nodes):
-            if any(v.uses and any(id(user) in live for user, _ in v.uses) or v in graph.outputs for v in node.outputs):
+            if any(_read(v, live, captured, graph) for v in node.outputs):
                 live.add(id(node))
+                if has_subgraphs(node):
+                    captured |= captured_names(node)
         dead = [n for n in graph.nodes if id(n) not in live]
         for node in reversed(dead):
             for value in node.inputs:
                 if value is not None:
                     value.uses = [(n, i) for n, i in value.uses if n is not node]
         graph.nodes = [n for n in graph.nodes if id(n) in live]
-        unused = [name for name, v in graph.constants.items() if not v.uses and v not in graph.outputs]
+        unused = [name for name, v in graph.constants.items()
+                  if not v.uses and v not in graph.outputs and name not in captured]
         for name in unused:
             del graph.constants[name]
         return PassResult(graph, bool(dead or unused))
+
+
+def _read(value: Value, live: set[int], captured: set[str], graph: Graph) -> bool:
+    return (any(id(user) in live for user, _ in value.uses) or value in graph.outputs
+            or value.name in captured)

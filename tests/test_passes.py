@@ -85,3 +85,33 @@ def test_debug_mode_names_the_pass_that_broke_the_graph():
 
     with pytest.raises(VerificationError, match="after pass breaks: %c does not list its use by node mul"):
         PassManager([Breaks()], debug=True)(_graph())
+
+
+def test_dce_keeps_values_only_a_subgraph_reads():
+    from onnx import TensorProto, helper
+
+    from stitchc.ir import from_onnx
+    from stitchc.ir.runtime import run
+    from stitchc.passes.dce import DeadCodeElimination
+
+    def branch(name, op):
+        out = f"{name}_out"
+        return helper.make_graph([helper.make_node(op, ["captured"], [out])], name, [],
+                                 [helper.make_tensor_value_info(out, TensorProto.FLOAT, [2])])
+
+    nodes = [helper.make_node("Relu", ["x"], ["captured"]),  # read only inside the branches
+             helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+             helper.make_node("Greater", ["total", "zero"], ["positive"]),
+             helper.make_node("If", ["positive"], ["y"], then_branch=branch("then", "Neg"),
+                              else_branch=branch("else", "Abs"))]
+    graph_proto = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                                    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+                                    [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
+    model = helper.make_model(graph_proto, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    graph = from_onnx(model, "m", fold=False)
+    x = np.array([1.0, -3.0], np.float32)
+    expected = run(model, {"x": x})[0]
+    DeadCodeElimination()(graph)
+    assert [n.op for n in graph.nodes][0] == "Relu"
+    np.testing.assert_array_equal(run(graph, {"x": x})[0], expected)

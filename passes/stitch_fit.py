@@ -2,7 +2,9 @@
 
 The stitch objective of Guijt et al. is the MSE between the stitched feature and the feature it replaces;
 the stitch is affine, so ridge regression on the parents' features is that objective's optimum. Pixels are
-samples for 1×1 convolutions. Only sufficient statistics (Σx, Σy, ΣxxT, ΣxyT, Σ‖y‖²) are accumulated, batch
+samples for 1×1 convolutions; beyond MAX_ROWS pixels per stitch a seeded uniform subset of pixel positions
+is used (the problem has about C² unknowns, so 2^16 rows determine it; bench/stitch_fit.py reports the
+held-out MSE that shows it). Only sufficient statistics (Σx, Σy, ΣxxT, ΣxyT, Σ‖y‖²) are accumulated, batch
 by batch from the feature cache, so memory is O(C²) per stitch whatever the sample count. Every fifth
 sample is held out to choose the ridge strength from a grid; the final fit uses all samples.
 """
@@ -21,6 +23,7 @@ from .supernet import Stitch, Supernet
 
 RIDGE_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 HOLDOUT_EVERY = 5
+MAX_ROWS = 2**16  # pixel rows per stitch beyond which positions are subsampled (≫ C² unknowns for C ≤ 512)
 
 
 def as_rows(features: np.ndarray) -> np.ndarray:
@@ -66,7 +69,7 @@ class RidgeStats:
         self.sy += y.sum(0, dtype=np.float64)
         self.sxx += x.T @ x if gram is None else gram
         self.sxy += x.T @ y
-        self.syy += float(np.sum(y * y, dtype=np.float64))
+        self.syy += float(np.vdot(y, y))
 
     def __add__(self, other: "RidgeStats") -> "RidgeStats":
         total = RidgeStats(self.c_in, self.c_out)
@@ -140,12 +143,14 @@ def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, c
     holdout = np.arange(len(x)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
     for start in range(0, len(x), step):
         part = slice(start, start + step)
-        rows = _BatchRows(features, part, (~holdout[part], holdout[part]))
+        rows = _BatchRows(features, part, (~holdout[part], holdout[part]), len(x), seed=start)
         for stitch in stitches:
+            spatial = stitch.target.spatial
             for side, stats_side in enumerate(stats[stitch.name]):
-                source = rows.get(stitch.source, stitch.resample, side)
+                source = rows.get(stitch.source, stitch.resample, side, spatial)
                 if len(source):
-                    stats_side.add(source, rows.get(stitch.target, 1, side), rows.gram(stitch.source, stitch.resample, side))
+                    stats_side.add(source, rows.get(stitch.target, 1, side, spatial),
+                                   rows.gram(stitch.source, stitch.resample, side, spatial))
     errors = {}
     for stitch in stitches:
         weight, bias, errors[stitch.name] = fit_from_stats(*stats[stitch.name])
@@ -154,26 +159,61 @@ def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, c
 
 
 class _BatchRows:
-    """Rows and Gram matrices of one batch of features, each computed once however many stitches share them."""
+    """Rows and Gram matrices of one batch, each computed once however many stitches share them.
 
-    def __init__(self, features: dict[int, np.ndarray], part: slice, masks: tuple[np.ndarray, np.ndarray]):
-        self.features, self.part, self.masks = features, part, masks
+    A row is one pixel of one sample (one sample for [N, C] features). When a stitch's target has more
+    than MAX_ROWS pixels over all samples, a seeded uniform subset of pixel positions is used, the same
+    positions for the source and the target (so Grams stay shared between stitches)."""
+
+    def __init__(self, features: dict[int, np.ndarray], part: slice, masks: tuple[np.ndarray, np.ndarray],
+                 samples: int, seed: int):
+        self.features, self.part, self.masks, self.samples, self.seed = features, part, masks, samples, seed
         self.rows: dict[tuple, np.ndarray] = {}
         self.grams: dict[tuple, np.ndarray] = {}
+        self.positions: dict[tuple, tuple[np.ndarray, ...]] = {}
 
-    def get(self, point: Point, resample: int, side: int) -> np.ndarray:
-        key = (id(point.value), resample, side)
+    def get(self, point: Point, resample: int, side: int, spatial: tuple) -> np.ndarray:
+        key = (id(point.value), resample, side, spatial)
         if key not in self.rows:
-            batch = np.asarray(self.features[id(point.value)][self.part])[self.masks[side]]
-            self.rows[key] = as_rows(resample_source(batch, resample))
+            batch = np.asarray(self.features[id(point.value)][self.part])
+            batch = batch if self.masks[side].all() else batch[self.masks[side]]
+            if not spatial:
+                self.rows[key] = np.asarray(batch, dtype=np.float32)
+            else:
+                self.rows[key] = self._gather(batch, resample, self._positions(side, spatial))
         return self.rows[key]
 
-    def gram(self, point: Point, resample: int, side: int) -> np.ndarray:
-        key = (id(point.value), resample, side)
+    def gram(self, point: Point, resample: int, side: int, spatial: tuple) -> np.ndarray:
+        key = (id(point.value), resample, side, spatial)
         if key not in self.grams:
-            rows = self.get(point, resample, side)
+            rows = self.get(point, resample, side, spatial)
             self.grams[key] = rows.T @ rows
         return self.grams[key]
+
+    def _positions(self, side: int, spatial: tuple) -> tuple[np.ndarray, ...]:
+        """(sample, row, column) indices of the target pixels used, in this batch and side."""
+        key = (side, spatial)
+        if key not in self.positions:
+            count = int(self.masks[side].sum())
+            height, width = spatial
+            total = count * height * width
+            fraction = min(1.0, MAX_ROWS / (self.samples * height * width))
+            chosen = np.arange(total)
+            if fraction < 1.0:
+                rng = np.random.default_rng([self.seed, side, height, width])
+                chosen = np.sort(rng.choice(total, size=max(1, round(fraction * total)), replace=False))
+            self.positions[key] = np.unravel_index(chosen, (count, height, width))
+        return self.positions[key]
+
+    @staticmethod
+    def _gather(batch: np.ndarray, resample: int, positions: tuple[np.ndarray, ...]) -> np.ndarray:
+        """The [rows, C] features at the target positions, as the stitch's 1×1 map sees them."""
+        n, h, w = positions
+        if resample < -1:  # nearest upsampling: target pixel (h, w) reads source pixel (h // k, w // k)
+            h, w = h // -resample, w // -resample
+        elif resample > 1:
+            batch = resample_source(batch, resample)
+        return np.ascontiguousarray(batch[n, :, h, w], dtype=np.float32)
 
 
 def _unique(points: list[Point]) -> list[Point]:

@@ -104,3 +104,23 @@ def test_resized_stitches_run_and_fit(parents, digits, tmp_path):
         scores = run(decode(supernet, genome), digits.val.x)[0]
         assert scores.shape == (len(digits.val.x), 10)
         assert np.mean(scores.argmax(1) == digits.val.y) > 0.5, genome
+
+
+def test_pixel_subsampling_keeps_the_fit(parents, digits, tmp_path, monkeypatch):
+    import stitchc.passes.stitch_fit as stitch_fit
+
+    graphs = dict(zip("ab", parents))
+    x, check = digits.train.x[:600], digits.val.x
+    full, sampled = auto_supernet(graphs), auto_supernet(graphs)
+    fit_supernet(full, graphs, x, str(tmp_path))
+    monkeypatch.setattr(stitch_fit, "MAX_ROWS", 4096)  # 600 samples × 64 pixels = 38,400 rows → about 1 in 9
+    fit_supernet(sampled, graphs, x, str(tmp_path))
+    for s, t in zip(full.stitches, sampled.stitches):
+        subsampled = len(x) * int(np.prod(s.target.spatial or (1,))) > 4096
+        assert np.array_equal(s.weight.const, t.weight.const) != subsampled, s.name
+        source = cached_features(graphs[s.plan.source_parent], [s.source], check, str(tmp_path))[id(s.source.value)]
+        target = cached_features(graphs[s.plan.target_parent], [s.target], check, str(tmp_path))[id(s.target.value)]
+        source = resample_source(np.asarray(source), s.resample)
+        c_in, c_out = s.source.channels, s.target.channels
+        errors = [_mse(source, target, u.weight.const.reshape(c_out, c_in).T, u.bias.const) for u in (s, t)]
+        assert errors[1] <= errors[0] * 1.05 + 1e-6, s.name

@@ -3,7 +3,7 @@
 The stitch objective of Guijt et al. is the MSE between the stitched feature and the feature it replaces;
 the stitch is affine, so ridge regression on the parents' features is that objective's optimum. Pixels are
 samples for 1×1 convolutions; beyond MAX_ROWS pixels per stitch a seeded uniform subset of pixel positions
-is used (the problem has about C² unknowns, so 2^16 rows determine it; bench/stitch_fit.py reports the
+is used (each output channel is a regression on C_in inputs, which 2^16 rows determine; bench/stitch_fit.py reports the
 held-out MSE that shows it). Only sufficient statistics (Σx, Σy, ΣxxT, ΣxyT, Σ‖y‖²) are accumulated, batch
 by batch from the feature cache, so memory is O(C²) per stitch whatever the sample count. Every fifth
 sample is held out to choose the ridge strength from a grid; the final fit uses all samples.
@@ -23,7 +23,7 @@ from .supernet import Stitch, Supernet
 
 RIDGE_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 HOLDOUT_EVERY = 5
-MAX_ROWS = 2**16  # pixel rows per stitch beyond which positions are subsampled (≫ C² unknowns for C ≤ 512)
+MAX_ROWS = 2**16  # pixel rows per stitch beyond which positions are subsampled (≥ 128 rows per input channel up to C_in = 512)
 
 
 def as_rows(features: np.ndarray) -> np.ndarray:

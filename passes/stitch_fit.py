@@ -2,9 +2,9 @@
 
 The stitch objective of Guijt et al. is the MSE between the stitched feature and the feature it replaces;
 the stitch is affine, so ridge regression on the parents' features is that objective's optimum. Pixels are
-samples for 1×1 convolutions; beyond MAX_ROWS pixels per stitch a seeded uniform subset of pixel positions
-is used (each output channel is a regression on C_in inputs, which 2^16 rows determine; bench/stitch_fit.py reports the
-held-out MSE that shows it). Only sufficient statistics (Σx, Σy, ΣxxT, ΣxyT, Σ‖y‖²) are accumulated, batch
+samples for 1×1 convolutions; beyond MAX_ROWS pixels per stitch a seeded uniform subset of pixel
+positions is used (each output channel is a regression on C_in inputs, which 2^16 rows determine;
+bench/stitch_fit.py reports the held-out MSE that shows it). Only sufficient statistics (Σx, Σy, ΣxxT, ΣxyT, Σ‖y‖²) are accumulated, batch
 by batch from the feature cache, so memory is O(C²) per stitch whatever the sample count. Every fifth
 sample is held out to choose the ridge strength from a grid; the final fit uses all samples.
 """

@@ -1,0 +1,48 @@
+"""Morphisms and mutations as program genes: an implementation applies to one candidate graph.
+
+An implementation gets the graph (a fresh candidate: nodes may be edited in place, constant arrays are
+shared and must be replaced, never written), the site node its op-typed parameter chose (or None), its
+numeric parameters, and a seeded generator. It returns True when it changed the graph, False when the
+rule does not apply at that site (the gene is then a no-op, never an error).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from stitchc.ir import Graph, Node
+
+
+@dataclass(frozen=True)
+class Implementation:
+    name: str
+    kind: str  # "morphism" | "mutation"
+    guarantee: str  # "exact" | "approximate" | "none"
+    apply: Callable[[Graph, "Node | None", dict, np.random.Generator], bool]
+    defaults: dict
+
+
+IMPLEMENTATIONS: dict[str, Implementation] = {}
+
+
+def implementation(name: str, kind: str, guarantee: str, **defaults):
+    """Decorator registering a transform function under `name` with its parameter defaults."""
+
+    def decorate(function):
+        IMPLEMENTATIONS[name] = Implementation(name, kind, guarantee, function, defaults)
+        return function
+
+    return decorate
+
+
+def replace_constant(graph: Graph, node: Node, index: int, array: np.ndarray) -> None:
+    """Points input `index` of `node` at a new constant holding `array` (copy on write)."""
+    old = node.inputs[index]
+    graph.set_input(node, index, graph.add_constant(old.name, array))
+
+
+def single_consumer(node: Node) -> Node | None:
+    users = node.outputs[0].consumers()
+    return users[0] if len(users) == 1 else None

@@ -7,9 +7,8 @@ import numpy as np
 
 from stitchc.ir import Graph
 from stitchc.ir.runtime import run
-from stitchc.passes.supernet import Supernet
-
-from .decode import Genome, canonical, decode
+from .decode import Genome
+from .genome_space import GenomeSpace
 
 
 @dataclass(frozen=True)
@@ -29,19 +28,19 @@ def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
 class Evaluator:
     """Evaluates genomes on one split, caching by canonical genome (inactive genes do not matter)."""
 
-    def __init__(self, supernet: Supernet, x: np.ndarray, y: np.ndarray):
-        self.supernet, self.x, self.y = supernet, x, y
+    def __init__(self, space: GenomeSpace, x: np.ndarray, y: np.ndarray):
+        self.space, self.x, self.y = space, x, y
         self.cache: dict[Genome, Evaluation] = {}
 
     def key(self, genome: Genome) -> Genome:
-        return canonical(self.supernet, tuple(genome))
+        return self.space.canonical(genome)
 
     def __call__(self, genome: Genome) -> Evaluation:
         key = self.key(genome)
         if key not in self.cache:
-            graph = decode(self.supernet, key)
+            graph = self.candidate(key)
             self.cache[key] = Evaluation(key, accuracy(graph, self.x, self.y), graph.macs(), graph.params())
         return self.cache[key]
 
     def candidate(self, genome: Genome) -> Graph:
-        return decode(self.supernet, canonical(self.supernet, tuple(genome)))
+        return self.space.decode(genome)[0]

@@ -18,12 +18,13 @@ class Row:
     macs: int
     params: int
     parent: str | None = None  # set when the row computes a parent alone
+    program: tuple[str, ...] = ()  # the morphism/mutation steps that applied, in order
 
 
 def row_json(row: Row) -> dict:
     return {"file": row.label, "genome": list(row.genome), "choices": row.choices,
             "val_accuracy": row.val_accuracy, "test_accuracy": row.test_accuracy,
-            "macs": row.macs, "params": row.params, "parent": row.parent}
+            "macs": row.macs, "params": row.params, "parent": row.parent, "program": list(row.program)}
 
 
 def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], models: list[onnx.ModelProto]) -> str:
@@ -57,8 +58,7 @@ def table(parents: list[Row], front: list[Row]) -> str:
     lines = [header, "-" * len(header)]
     for row in [*parents, *front]:
         label = f"parent {row.parent}" if row in parents else row.label
-        choices = ", ".join(f"{gene}={option}" for gene, option in row.choices.items()) or (
-            f"= parent {row.parent}" if row.parent else "")
+        choices = ", ".join([f"{gene}={option}" for gene, option in row.choices.items()] + list(row.program))
         lines.append(f"{label:<16} {row.macs:>11,} {row.params:>9,} {row.val_accuracy:>8.4f} "
                      f"{row.test_accuracy:>8.4f}  {choices}")
         if row is parents[-1]:

@@ -11,8 +11,10 @@ import onnx
 from stitchc.data import Dataset, Split, load_dataset
 from stitchc.evolve.executor import Executor
 from stitchc.evolve.front import pareto_front
+from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
+from stitchc.evolve.program_genes import program_genes
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph, ModelLoadError, load_onnx
@@ -56,19 +58,21 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     objective = next(o for o in search.objectives if o.metric == "accuracy")
     dataset = datasets[objective.data]
     val = dataset.split(objective.split)
-    evaluate = Evaluator(supernet, val.x, val.y)
-    seeds = [supernet.parent_genome(i) for i in range(len(supernet.parents))] + [supernet.ensemble_genome()]
+    program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
+    space = GenomeSpace(supernet, program_part)
+    evaluate = Evaluator(space, val.x, val.y)
+    seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
     with Executor(evaluate, workers) as executor:
-        archive = nsga2([len(g.options) for g in supernet.genes], executor.map, search.population,
-                        search.generations, search.seed, seeds)
+        archive = nsga2(space.cardinalities, executor.map, search.population, search.generations, search.seed,
+                        seeds)
     front = pareto_front(archive)
     log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front "
         f"({time.perf_counter() - started:.1f} s)")
-    parent_rows = [_row(supernet, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
+    parent_rows = [_row(space, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
                    for g, name in zip(seeds, supernet.parents)]
     rows, exported = [], []
     for index, point in enumerate(front):
-        row, model = _row(supernet, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(supernet, point))
+        row, model = _row(space, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(space, point))
         rows.append(row)
         exported.append(model)
     path = write_run(out_dir, search.name, parent_rows, rows, exported)
@@ -130,21 +134,20 @@ def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list
     return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 
-def _row(supernet: Supernet, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str,
+def _row(space: GenomeSpace, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str,
          parent: str | None) -> tuple[Row, onnx.ModelProto]:
     """Lowers the candidate, checks the ONNX model, and measures its test accuracy on exactly those bytes."""
-    model = evaluate.candidate(point.genome).to_onnx()
+    graph, steps = space.decode(point.genome)
+    model = graph.to_onnx()
     onnx.checker.check_model(model, full_check=True)
     test = accuracy(model, dataset.test.x, dataset.test.y)
-    choices = {gene.name: gene.options[value] for gene, value in zip(supernet.genes, point.genome)
-               if value != 0 and gene.name != "output"}
-    choices["output"] = supernet.genes[-1].options[point.genome[-1]]
-    return Row(label, point.genome, choices, point.accuracy, test, point.macs, point.params, parent), model
+    return Row(label, point.genome, space.switch_choices(point.genome), point.accuracy, test, point.macs,
+               point.params, parent, tuple(steps)), model
 
 
-def _parent_of(supernet: Supernet, point: Evaluation) -> str | None:
-    for which, name in enumerate(supernet.parents):
-        if point.genome == supernet.parent_genome(which):
+def _parent_of(space: GenomeSpace, point: Evaluation) -> str | None:
+    for which, name in enumerate(space.supernet.parents):
+        if point.genome == space.parent_genome(which):
             return name
     return None
 

@@ -1,0 +1,48 @@
+"""The whole genome of a search: the supernet's switch genes, then the program genes (if any)."""
+from __future__ import annotations
+
+from stitchc.ir import Graph
+from stitchc.passes.supernet import Gene, Supernet
+
+from .decode import Genome, canonical, decode
+from .program_genes import ProgramGenes
+
+
+class GenomeSpace:
+    def __init__(self, supernet: Supernet, program: ProgramGenes | None = None):
+        self.supernet, self.program = supernet, program
+        self.switch_count = len(supernet.genes)
+        self.genes: list[Gene] = list(supernet.genes) + (program.genes() if program else [])
+
+    @property
+    def cardinalities(self) -> list[int]:
+        return [len(g.options) for g in self.genes]
+
+    def _pad(self, switches: tuple[int, ...]) -> Genome:
+        return switches + (0,) * (len(self.genes) - self.switch_count)
+
+    def parent_genome(self, which: int) -> Genome:
+        return self._pad(self.supernet.parent_genome(which))
+
+    def ensemble_genome(self) -> Genome:
+        return self._pad(self.supernet.ensemble_genome())
+
+    def canonical(self, genome: Genome) -> Genome:
+        genome = tuple(genome)
+        switches = canonical(self.supernet, genome[:self.switch_count])
+        rest = self.program.canonical(genome[self.switch_count:]) if self.program else ()
+        return switches + rest
+
+    def decode(self, genome: Genome) -> tuple[Graph, list[str]]:
+        """The candidate graph and the program steps that applied to it."""
+        genome = self.canonical(genome)
+        graph = decode(self.supernet, genome[:self.switch_count])
+        steps = self.program.apply(graph, genome[self.switch_count:]) if self.program else []
+        return graph, steps
+
+    def switch_choices(self, genome: Genome) -> dict[str, str]:
+        """Switches that leave their own parent, then the output choice."""
+        genes = self.supernet.genes
+        choices = {g.name: g.options[v] for g, v in zip(genes[:-1], genome) if v != 0}
+        choices["output"] = genes[-1].options[genome[self.switch_count - 1]]
+        return choices

@@ -1,0 +1,83 @@
+"""Program genes: morphism and mutation steps decoded after the switches, canonical, and run end to end."""
+from __future__ import annotations
+
+import json
+import os
+
+import onnx
+
+from stitchc.cli import main
+from stitchc.evolve.genome_space import GenomeSpace
+from stitchc.evolve.objectives import Evaluator, accuracy
+from stitchc.evolve.program_genes import program_genes
+from stitchc.grammar.checker import load_program
+from stitchc.passes.stitch_fit import fit_supernet
+from stitchc.passes.supernet import auto_supernet
+
+SPEC = """stitch 1
+data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
+model a = onnx("{a}")
+model b = onnx("{b}")
+stitch ab = a <-> b {{ fit = digits.train(samples = 512) }}
+morphism widen(layer: Conv, factor: int in 2..3 = 2) = net2wider
+morphism deepen(layer: Conv) = net2deeper
+mutation jitter(rate: float in 0.01..0.2 = 0.05, sigma: float = 0.1) = sparse_gaussian
+search front over ab {{
+    genome     = [switches, program(widen, deepen, jitter, max = 2)]
+    algorithm  = nsga2(population = 16, generations = 3, seed = 1)
+    objectives = [maximize accuracy(digits.val), minimize macs]
+}}
+"""
+
+
+def _space(tmp_path, parent_paths, parents, digits):
+    path = tmp_path / "program.stitch"
+    path.write_text(SPEC.format(a=parent_paths[0], b=parent_paths[1]))
+    program = load_program(str(path))
+    graphs = dict(zip("ab", parents))
+    supernet = auto_supernet(graphs)
+    fit_supernet(supernet, graphs, digits.train.x[:256], str(tmp_path / "cache"))
+    search = program.searches["front"]
+    return GenomeSpace(supernet, program_genes(search.program, program.transforms, supernet.graph)), str(path)
+
+
+def _with_step(space, op, site=0, seed=0, slot=0):
+    genome = list(space.parent_genome(1))
+    start = space.switch_count + slot * space.program.per_slot
+    genome[start:start + 3] = [op, site, seed]
+    return tuple(genome)
+
+
+def test_layout_and_canonical_form(tmp_path, parent_paths, parents, digits):
+    space, _ = _space(tmp_path, parent_paths, parents, digits)
+    names = [g.name for g in space.genes[space.switch_count:]]
+    assert names[:4] == ["step0", "step0.site", "step0.seed", "step0.widen.factor"]
+    assert names[4] == "step0.jitter.rate" and len(names) == 2 * space.program.per_slot
+    noisy = list(space.parent_genome(0))
+    noisy[space.switch_count + 1: space.switch_count + 3] = [3, 5]  # site and seed of a slot set to none
+    assert space.canonical(tuple(noisy)) == space.parent_genome(0)
+
+
+def test_morphism_steps_keep_accuracy_and_add_macs(tmp_path, parent_paths, parents, digits):
+    space, _ = _space(tmp_path, parent_paths, parents, digits)
+    evaluate = Evaluator(space, digits.val.x, digits.val.y)
+    parent = evaluate(space.parent_genome(1))
+    for op in (1, 2):  # widen, deepen at the parent's first conv
+        child = evaluate(_with_step(space, op))
+        graph, steps = space.decode(_with_step(space, op))
+        assert len(steps) == 1 and child.accuracy == parent.accuracy and child.macs > parent.macs
+    mutated = evaluate(_with_step(space, 3, seed=1))
+    assert mutated.macs == parent.macs and space.decode(_with_step(space, 3, seed=1))[1][0].startswith("jitter(")
+
+
+def test_search_with_a_program_exports_its_steps(tmp_path, parent_paths, parents, digits):
+    _, path = _space(tmp_path, parent_paths, parents, digits)
+    out = tmp_path / "out"
+    assert main(["run", path, "--out", str(out)]) == 0
+    document = json.loads((out / "front.json").read_text())
+    assert all(isinstance(p["program"], list) for p in document["front"])
+    assert all(os.path.exists(out / p["file"]) for p in document["front"])
+    steps = [s for p in document["front"] for s in p["program"]]
+    assert all(s.split("(")[0] in ("widen", "deepen", "jitter") for s in steps)
+    for point in document["front"]:  # the exported bytes carry the program's effect
+        assert accuracy(onnx.load(str(out / point["file"])), digits.val.x, digits.val.y) == point["val_accuracy"]

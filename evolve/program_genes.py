@@ -17,7 +17,7 @@ from stitchc.ir import Graph
 from stitchc.passes.rules.op_classes import OP_CLASSES
 from stitchc.passes.transform_base import IMPLEMENTATIONS, Implementation
 from stitchc.passes.supernet import Gene
-from stitchc.passes import net2deeper, net2wider, sparse_gaussian  # noqa: F401  (register the implementations)
+from stitchc.passes.transforms import load_implementations
 
 SEEDS = 8
 FLOAT_LEVELS = 5
@@ -96,6 +96,7 @@ class ProgramGenes:
 
 
 def program_genes(spec: GenomeProgramSpec, transforms: dict[str, TransformSpec], graph: Graph) -> ProgramGenes:
+    load_implementations()
     chosen = [transforms[name] for name in spec.transforms]
     sites = max([_count_sites(graph, t) for t in chosen] + [1])
     params = [ParamGene(i, p.name, _levels(p)) for i, t in enumerate(chosen) for p in t.params

@@ -4,20 +4,17 @@ from __future__ import annotations
 import difflib
 
 from stitchc.passes.rules.op_classes import OP_CLASSES, onnx_ops
+from stitchc.passes.transforms import known as transform_implementations
 
 from . import ast
 from .program import ParamSpec, TransformSpec
 
-IMPLEMENTATIONS = {
-    "morphism": ("net2wider", "net2deeper", "zero_skip", "concat_skip", "kernel_grow", "grow_units", "r2r"),
-    "mutation": ("sparse_gaussian", "gaussian"),
-}
 SCALARS = ("int", "float", "bool")
 
 
 def check_transform(checker, decl: ast.TransformDecl) -> TransformSpec | None:
     before = len(checker.diagnostics)
-    known = IMPLEMENTATIONS[decl.kind]
+    known = transform_implementations(decl.kind)
     if decl.impl.dotted not in known:
         close = difflib.get_close_matches(decl.impl.dotted, known, n=1)
         checker.error(decl.impl.span, f"unknown {decl.kind} implementation '{decl.impl.dotted}'",

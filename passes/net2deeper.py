@@ -1,7 +1,8 @@
 """Net2DeeperNet (Chen et al. 2016): insert an identity convolution after a Conv → ReLU.
 
-Rule: for a Conv whose only consumer is a Relu, insert Conv(C → C, 3×3, pad 1, stride 1) with a 1 at the
-centre tap (1, 1) of channel i → i and zero bias, followed by a Relu, after that Relu.
+Rule: after a Relu (the site itself, or the only consumer of a Conv site) on an [N, C, H, W] value, insert
+Conv(C → C, k×k, pad k//2, stride 1) with a 1 at the centre tap (k//2, k//2) of channel i → i and zero
+bias, followed by a Relu.
 Guarantee: exact: the identity conv reproduces its non-negative input and ReLU∘ReLU = ReLU (refused for
 activations without that property).
 """
@@ -16,7 +17,9 @@ from .transform_base import implementation, single_consumer
 
 @implementation("net2deeper", "morphism", "exact", kernel=3)
 def net2deeper(graph: Graph, site: Node | None, params: dict, rng: np.random.Generator) -> bool:
-    relu = single_consumer(site) if site is not None and site.op == "Conv" else None
+    relu = site if site is not None and site.op == "Relu" else None
+    if site is not None and site.op == "Conv":
+        relu = single_consumer(site)
     if relu is None or relu.op != "Relu":
         return False
     value = relu.outputs[0]

@@ -14,18 +14,15 @@ import math
 
 import numpy as np
 
-from stitchc.ir import Graph, Node, TensorType
+from stitchc.ir import Graph, Node
 
-from .transform_base import implementation, replace_constant, single_consumer
-
-CHANNELWISE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus",
-               "Identity", "Dropout", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-               "BatchNormalization"}
+from .channel_path import fan_in_path, retype
+from .transform_base import implementation, replace_constant
 
 
 @implementation("net2wider", "morphism", "exact", factor=2)
 def net2wider(graph: Graph, site: Node | None, params: dict, rng: np.random.Generator) -> bool:
-    found = _fan_in_path(graph, site) if site is not None and site.op == "Conv" else None
+    found = fan_in_path(graph, site) if site is not None and site.op == "Conv" else None
     factor = int(params["factor"])
     if found is None or factor < 2:
         return False
@@ -34,56 +31,20 @@ def net2wider(graph: Graph, site: Node | None, params: dict, rng: np.random.Gene
     mapping = np.concatenate([np.arange(channels), rng.integers(0, channels, channels * (factor - 1))])
     copies = np.bincount(mapping, minlength=channels).astype(np.float32)
     _widen_producer(graph, site, mapping)
-    _retype(site, channels, len(mapping))
+    retype(site, channels, len(mapping))
     for node in chain:
         if node.op == "BatchNormalization":
             for index in range(1, 5):
                 replace_constant(graph, node, index, node.inputs[index].const[mapping])
-        _retype(node, channels, len(mapping))
+        retype(node, channels, len(mapping))
     _divide_fan_in(graph, consumer, chain, mapping, copies)
     return True
-
-
-def _fan_in_path(graph: Graph, site: Node) -> tuple[list[Node], Node] | None:
-    """The channel-wise nodes after `site` and the fan-in node they reach, when the path is a single chain."""
-    if site.attr("group", 1) != 1 or not site.inputs[1].is_const:
-        return None
-    chain, node = [], site
-    while True:
-        if node.outputs[0] in graph.outputs:
-            return None
-        following = single_consumer(node)
-        if following is None or following.inputs[0] is not node.outputs[0]:
-            return None
-        if following.op in CHANNELWISE and all(v is None or v.is_const for v in following.inputs[1:]):
-            chain.append(following)
-            node = following
-        elif following.op == "Conv" and following.attr("group", 1) == 1 and following.inputs[1].is_const:
-            return chain, following
-        elif following.op == "Flatten" and following.attr("axis", 1) == 1:
-            gemm = single_consumer(following)
-            if gemm is not None and gemm.op == "Gemm" and not gemm.attr("transA", 0) and gemm.inputs[1].is_const \
-                    and following.outputs[0] not in graph.outputs:
-                return chain + [following], gemm
-            return None
-        else:
-            return None
 
 
 def _widen_producer(graph: Graph, site: Node, mapping: np.ndarray) -> None:
     replace_constant(graph, site, 1, site.inputs[1].const[mapping])
     if len(site.inputs) > 2 and site.inputs[2] is not None:
         replace_constant(graph, site, 2, site.inputs[2].const[mapping])
-
-
-def _retype(node: Node, old: int, new: int) -> None:
-    value = node.outputs[0]
-    shape = list(value.type.shape)
-    if node.op == "Flatten":
-        shape[1] = shape[1] // old * new
-    else:
-        shape[1] = new
-    value.type = TensorType(value.type.dtype, tuple(shape))
 
 
 def _divide_fan_in(graph: Graph, consumer: Node, chain: list[Node], mapping: np.ndarray, copies: np.ndarray) -> None:

@@ -73,3 +73,27 @@ def test_sparse_gaussian_mutates_about_rate_of_the_weights(parent_paths):
             changed += int(np.sum(old.inputs[1].const != new.inputs[1].const))
             total += old.inputs[1].const.size
     assert 0.08 < changed / total < 0.12
+
+
+def test_grow_units_and_kernel_grow_are_exact(parent_paths, digits):
+    from stitchc.passes.grow_units import grow_units
+    from stitchc.passes.kernel_grow import kernel_grow
+
+    for path in parent_paths:
+        graph = stitchc.load(path)
+        expected = run(graph, digits.val.x)[0]
+        for site in range(len(_convs(graph))):
+            for transform, params in ((grow_units, {"units": 3}), (kernel_grow, {})):
+                child = graph.copy()
+                conv = _convs(child)[site]
+                assert transform(child, conv, params, np.random.default_rng(site)), transform.__name__
+                assert child.macs() > graph.macs()
+                _preserved(expected, run(child, digits.val.x)[0], tol=1e-6)
+
+
+def test_net2deeper_accepts_a_relu_site(parent_paths, digits):
+    graph = stitchc.load(parent_paths[0])
+    relu = next(n for n in graph.nodes if n.op == "Relu")
+    child = graph.copy()
+    assert net2deeper(child, next(n for n in child.nodes if n.name == relu.name), {"kernel": 3}, np.random.default_rng(0))
+    _preserved(run(graph, digits.val.x)[0], run(child, digits.val.x)[0], tol=1e-6)

@@ -20,7 +20,6 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from zoo import resnet18  # noqa: E402
 
-import stitchc  # noqa: E402
 from stitchc.ir import from_onnx  # noqa: E402
 from stitchc.ir.runtime import session  # noqa: E402
 

@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import onnx
-import pytest
 from onnx import external_data_helper
 
 import stitchc

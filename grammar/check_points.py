@@ -5,29 +5,31 @@ import functools
 import os
 import re
 
-from stitchc.ir import Graph, ModelLoadError, load_onnx
+from stitchc.ir import Graph, ModelLoadError
 from stitchc.passes.stitch_plan import StitchError, StitchPlan, check_plan
 from stitchc.passes.stitch_points import PointError, resolve_point
 
 from . import ast
+from .model_loader import load_parent
 from .program import ModelSpec, PointPair
 
 _HINT = re.compile(r"^(.*) \((did you mean '[^']+'\?)\)$")
 
 
 @functools.lru_cache(maxsize=16)
-def _load_cached(path: str, parent: str, mtime: float) -> Graph:
-    return load_onnx(path, parent=parent)
+def _load_cached(spec: ModelSpec, versions: tuple[float, ...]) -> Graph:
+    return load_parent(spec)
 
 
 def load_model(checker, spec: ModelSpec) -> Graph | None:
     """The parent's graph (cached per file version), or None after recording a located diagnostic."""
-    if spec.format != "onnx":
-        return None  # torch parents are validated when stitchc.ir.load_torch exists
     try:
-        return _load_cached(spec.path, spec.name, os.path.getmtime(spec.path))
+        files = [spec.path] + ([spec.weights] if spec.weights else [])
+        return _load_cached(spec, tuple(os.path.getmtime(f) for f in files))
     except (ModelLoadError, OSError) as error:
-        checker.error(spec.span, f"cannot import model '{spec.name}': {getattr(error, 'cause', error)}")
+        message = f"cannot import model '{spec.name}': {getattr(error, 'cause', error)}"
+        if not any(d.span == spec.span and d.message == message for d in checker.diagnostics):  # once per model
+            checker.error(spec.span, message)
         return None
 
 
@@ -61,12 +63,11 @@ def _pair(checker, arrow: ast.Arrow, models: tuple[str, str], resize: bool) -> P
     points = [_resolve(checker, model, path, ref) for model, path, ref in ends]
     if None in points:
         return None
-    if points[0] != "unchecked" and points[1] != "unchecked":
-        try:
-            check_plan(StitchPlan(ends[0][0], points[0], ends[1][0], points[1]), resize)
-        except StitchError as error:
-            checker.error(arrow.span, str(error), error.hint)
-            return None
+    try:
+        check_plan(StitchPlan(ends[0][0], points[0], ends[1][0], points[1]), resize)
+    except StitchError as error:
+        checker.error(arrow.span, str(error), error.hint)
+        return None
     return PointPair(ends[0][0], ends[0][1], ends[1][0], ends[1][1], arrow.span)
 
 
@@ -74,7 +75,7 @@ def _resolve(checker, model: str, path: str, ref: ast.Ref):
     spec = checker.program.models.get(model)
     graph = load_model(checker, spec) if spec is not None else None
     if graph is None:
-        return "unchecked" if spec is not None and spec.format != "onnx" else None
+        return None
     try:
         return resolve_point(graph, path)
     except PointError as error:

@@ -133,11 +133,6 @@ class Checker:
         input_type = self.tensor_type(call.kwargs["input"][1])
         if path is None or (weights is None and "weights" in call.kwargs):
             raise _Invalid()
-        import stitchc.ir
-
-        if not hasattr(stitchc.ir, "load_torch"):
-            raise self.error(call.func.span, "torch models are loaded by stitchc.ir.load_torch, which this build lacks",
-                             "export the module to ONNX and use onnx(\"file.onnx\")")
         self.program.models[decl.name] = ModelSpec(decl.name, "torch", path, source.span, entry, weights, input_type)
 
     def tensor_type(self, expr: ast.Expr) -> TensorTypeSpec:

@@ -17,7 +17,8 @@ from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
 from stitchc.evolve.program_genes import program_genes
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
-from stitchc.ir import Graph, ModelLoadError, load_onnx
+from stitchc.grammar.model_loader import load_parent
+from stitchc.ir import Graph, ModelLoadError
 from stitchc.passes.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.passes.stitch_fit import fit_supernet
 from stitchc.passes.stitch_refine import refine_stitches
@@ -155,7 +156,7 @@ def _parent_of(space: GenomeSpace, point: Evaluation) -> str | None:
 def _load_model(program: Program, name: str) -> Graph:
     spec = program.models[name]
     try:
-        return load_onnx(spec.path, parent=name)
+        return load_parent(spec)
     except ModelLoadError as error:
         raise SpecError([Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}")],
                         program.source) from None

@@ -70,7 +70,7 @@ CASES = [
     ("rule fold {", "rule a {", "9:6: error: 'a' is already declared"),
     ("where   {{ is_const", "where   {{ is_const(%w) is_const", "12:28: error: unexpected name 'is_const'; expected one of ')', '*', '**', '+', ',', '-', '/', ';', ']', 'and', 'or', '}', a comparison"),
     ("%b?) {{...}}", "%b?) {{..}}", "10:39: error: unexpected '..'; expected one of '...', '}', a name"),
-    ('onnx("{b}")', 'torch("{py}:Net", input = f32[N, 1, 8, 8])', "4:11: error: torch models are loaded by stitchc.ir.load_torch, which this build lacks"),
+    ('onnx("{b}")', 'torch("{py}:Net", input = f32[N, 1, 8, 8])', "4:17: error: cannot import model 'b': no nn.Module class 'Net' (defines: none)"),
     ('onnx("{b}")', 'torch(input = f33[N, 1, 8], "{py}:Net")', "4:25: error: unknown element type 'f33'"),
     ('onnx("{b}")', 'torch("{py}", input = f32[N, 1, 8])', '4:17: error: expected "file.py:Class", got "{py}"'),
     ("stitch 1\n", 'stitch 1\nimport "missing.stitch"\n', "2:8: error: imported file 'missing.stitch' not found"),

@@ -133,3 +133,46 @@ search front over ab, bc {{
     assert set(document["parents"]) == {"a", "b", "c"}
     for point in document["front"]:
         onnx_.checker.check_model(onnx_.load(str(out / point["file"])), full_check=True)
+
+
+TORCH_NETS = '''
+import torch
+from torch import nn
+
+
+class Small(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(6 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(torch.relu(self.conv1(x))), 1))
+'''
+
+
+def test_a_torch_parent_in_a_spec(tmp_path, parent_paths):
+    import torch
+
+    (tmp_path / "nets.py").write_text(TORCH_NETS)
+    namespace: dict = {}
+    exec(TORCH_NETS, namespace)
+    torch.manual_seed(0)
+    torch.save(namespace["Small"]().state_dict(), tmp_path / "small.pt")
+    spec = tmp_path / "torch.stitch"
+    spec.write_text(f"""stitch 1
+data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
+model a = onnx("{parent_paths[0]}")
+model t = torch("nets.py:Small", weights = "small.pt", input = f32[N, 1, 8, 8])
+stitch at = a <-> t {{ points = [a.relu1 -> t.conv1, t.pool -> a.pool1]  fit = digits.train(samples = 256) }}
+search front over at {{
+    algorithm  = nsga2(population = 8, generations = 1, seed = 3)
+    objectives = [maximize accuracy(digits.val), minimize macs]
+}}
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(spec), "--out", str(out)]) == 0
+    document = _front(out)
+    assert document["parents"]["t"]["macs"] == 64 * 6 * 9 + 96 * 10
+    assert {"a.pool1", "t.conv1"} >= {k for p in document["front"] for k in p["choices"] if k != "output"}

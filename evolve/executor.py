@@ -13,6 +13,15 @@ from .decode import Genome
 from .objectives import Evaluation, Evaluator
 
 _worker_evaluator: Evaluator | None = None
+PARALLEL_WORK = 2e9  # MACs per evaluation above which worker processes repay their start-up (~2 s)
+
+
+def auto_workers(macs_per_sample: int, samples: int) -> int:
+    """One process for cheap evaluations; every core once an evaluation costs more than PARALLEL_WORK.
+    (MNIST parents, 20 M MACs × 1,000 samples: 2 workers took 41 s against 64 s for one.)"""
+    if macs_per_sample * samples < PARALLEL_WORK:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def _start_worker(evaluator: Evaluator) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import onnx
 
 from stitchc.data import Dataset, Split, load_dataset
-from stitchc.evolve.executor import Executor
+from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.nsga2 import nsga2
@@ -41,8 +41,9 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_program(program: Program, out: str | None = None, workers: int = 1) -> list[SearchOutcome]:
-    """Runs every search of the program; `out` overrides the export directory; `workers` evaluate in parallel."""
+def run_program(program: Program, out: str | None = None, workers: int | None = None) -> list[SearchOutcome]:
+    """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
+    candidates (None: chosen from the cost of an evaluation)."""
     datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
     models = {name: _load_model(program, name) for name in program.models}
     outcomes = []
@@ -52,7 +53,7 @@ def run_program(program: Program, out: str | None = None, workers: int = 1) -> l
 
 
 def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
-               out_dir: str, workers: int = 1) -> SearchOutcome:
+               out_dir: str, workers: int | None = None) -> SearchOutcome:
     started = time.perf_counter()
     groups = [program.stitches[name] for name in search.over]
     supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
@@ -63,6 +64,7 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     space = GenomeSpace(supernet, program_part)
     evaluate = Evaluator(space, val.x, val.y)
     seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
+    workers = workers or auto_workers(supernet.graph.macs(), len(val.x))
     with Executor(evaluate, workers) as executor:
         archive = nsga2(space.cardinalities, executor.map, search.population, search.generations, search.seed,
                         seeds)

@@ -1,6 +1,8 @@
 """The whole genome of a search: the supernet's switch genes, then the program genes (if any)."""
 from __future__ import annotations
 
+import random
+
 from stitchc.ir import Graph
 from stitchc.passes.supernet import Gene, Supernet
 
@@ -26,6 +28,23 @@ class GenomeSpace:
 
     def ensemble_genome(self) -> Genome:
         return self._pad(self.supernet.ensemble_genome())
+
+    def sample(self, rng: random.Random, p_on: float = 0.1) -> Genome:
+        """A sparse random genome (Guijt et al.): each switch leaves its parent, and each program step is
+        used, with probability p_on; the output gene and the other program genes are uniform."""
+        genome = []
+        for index, gene in enumerate(self.genes):
+            size = len(gene.options)
+            sparse = index < self.switch_count - 1 or (self.program and self._is_step_op(index))
+            if sparse:
+                genome.append(rng.randrange(1, size) if size > 1 and rng.random() < p_on else 0)
+            else:
+                genome.append(rng.randrange(size))
+        return tuple(genome)
+
+    def _is_step_op(self, index: int) -> bool:
+        offset = index - self.switch_count
+        return offset >= 0 and offset % self.program.per_slot == 0
 
     def canonical(self, genome: Genome) -> Genome:
         genome = tuple(genome)

@@ -18,16 +18,11 @@ if not hasattr(creator, "StitchFitness"):  # created at import so pickled indivi
     creator.create("StitchIndividual", list, fitness=creator.StitchFitness)
 
 
-def random_genome(rng: random.Random, cardinalities: list[int], p_on: float) -> Genome:
-    """Sparse start (Guijt et al.): each switch but the output leaves its parent with probability p_on."""
-    genes = [1 if rng.random() < p_on else 0 for _ in cardinalities[:-1]]
-    return tuple(genes + [rng.randrange(cardinalities[-1])])
-
-
 def nsga2(cardinalities: list[int], evaluate: Callable[[list[Genome]], list[Evaluation]], population: int,
-          generations: int,
-          seed: int, seeds: list[Genome] = (), p_on: float = 0.1, crossover: float = 0.9) -> list[Evaluation]:
-    """Runs NSGA-II; `evaluate` maps a list of genomes to their evaluations (a batch per generation).
+          generations: int, seed: int, sample: Callable[[random.Random], Genome], seeds: list[Genome] = (),
+          crossover: float = 0.9, report: Callable[[int, list[Evaluation]], None] | None = None) -> list[Evaluation]:
+    """Runs NSGA-II; `evaluate` maps a list of genomes to their evaluations (a batch per generation),
+    `sample` draws an initial genome, `report(generation, archive)` is told after each generation.
     Returns every distinct evaluation made (the archive the front is taken from)."""
     state = random.getstate()
     random.seed(seed)  # DEAP's operators draw from the global generator
@@ -41,11 +36,13 @@ def nsga2(cardinalities: list[int], evaluate: Callable[[list[Genome]], list[Eval
                 individual.fitness.values = (evaluation.accuracy, evaluation.macs)
 
         genomes = list(seeds)[:population]
-        genomes += [random_genome(rng, cardinalities, p_on) for _ in range(population - len(genomes))]
+        genomes += [sample(rng) for _ in range(population - len(genomes))]
         pop = [creator.StitchIndividual(g) for g in genomes]
         assess(pop)
         pop = tools.selNSGA2(pop, population)
-        for _ in range(generations):
+        if report:
+            report(0, list(archive.values()))
+        for generation in range(1, generations + 1):
             offspring = [creator.StitchIndividual(i) for i in tools.selTournamentDCD(pop, population)]
             for first, second in zip(offspring[::2], offspring[1::2]):
                 if rng.random() < crossover:
@@ -54,6 +51,8 @@ def nsga2(cardinalities: list[int], evaluate: Callable[[list[Genome]], list[Eval
                 _mutate(rng, individual, cardinalities)
             assess(offspring)
             pop = tools.selNSGA2(pop + offspring, population)
+            if report:
+                report(generation, list(archive.values()))
         return list(archive.values())
     finally:
         random.setstate(state)

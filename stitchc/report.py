@@ -27,7 +27,8 @@ def row_json(row: Row) -> dict:
             "macs": row.macs, "params": row.params, "parent": row.parent, "program": list(row.program)}
 
 
-def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], models: list[onnx.ModelProto]) -> str:
+def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], models: list[onnx.ModelProto],
+              hypervolume: dict) -> str:
     """Writes the .onnx files and front.json (each through a temporary file); removes stale front_*.onnx."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
@@ -40,6 +41,7 @@ def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], m
                 "objectives": ["maximize accuracy (validation split)", "minimize macs"],
                 "parents": {row.parent: {k: v for k, v in row_json(row).items() if k not in ("file", "parent")}
                             for row in parents},
+                "hypervolume": hypervolume,
                 "front": [row_json(row) for row in front]}
     path = os.path.join(out_dir, "front.json")
     _atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())

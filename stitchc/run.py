@@ -12,6 +12,7 @@ from stitchc.data import Dataset, Split, load_dataset
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
+from stitchc.evolve.hypervolume import hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
 from stitchc.evolve.program_genes import program_genes
@@ -64,13 +65,15 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     space = GenomeSpace(supernet, program_part)
     evaluate = Evaluator(space, val.x, val.y)
     seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
-    workers = workers or auto_workers(supernet.graph.macs(), len(val.x))
+    box = _hypervolume_box(space, evaluate)
+    workers = workers or auto_workers(box[1], len(val.x))
     with Executor(evaluate, workers) as executor:
         archive = nsga2(space.cardinalities, executor.map, search.population, search.generations, search.seed,
-                        seeds)
+                        space.sample, seeds, report=_progress(search, box))
     front = pareto_front(archive)
-    log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front "
-        f"({time.perf_counter() - started:.1f} s)")
+    quality = hypervolume(archive, *box)
+    log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front, "
+        f"hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)")
     parent_rows = [_row(space, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
                    for g, name in zip(seeds, supernet.parents)]
     rows, exported = [], []
@@ -78,10 +81,29 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
         row, model = _row(space, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(space, point))
         rows.append(row)
         exported.append(model)
-    path = write_run(out_dir, search.name, parent_rows, rows, exported)
+    path = write_run(out_dir, search.name, parent_rows, rows, exported,
+                     {"value": quality, "macs_box": list(box), "axes": "accuracy × log10 MACs"})
     print(table(parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
+
+
+def _hypervolume_box(space: GenomeSpace, evaluate: Evaluator) -> tuple[int, int]:
+    """MACs bounds of the hypervolume box: half the cheapest parent, every node of the supernet."""
+    cheapest = min(evaluate.candidate(space.parent_genome(i)).macs() for i in range(len(space.supernet.parents)))
+    return max(1, cheapest // 2), max(space.supernet.graph.macs(), cheapest + 1)
+
+
+def _progress(search: SearchSpec, box: tuple[int, int]):
+    """Logs the archive's size and hypervolume about ten times per search."""
+    every = max(1, search.generations // 10)
+
+    def report(generation: int, archive: list[Evaluation]) -> None:
+        if generation % every == 0 or generation == search.generations:
+            log(f"  generation {generation}/{search.generations}: {len(archive)} evaluated, "
+                f"hypervolume {hypervolume(archive, *box):.4f}")
+
+    return report
 
 
 def compile_supernet(program: Program, search: SearchSpec, groups: list[StitchSpec], datasets: dict[str, Dataset],

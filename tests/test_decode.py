@@ -46,3 +46,29 @@ def test_canonical_zeroes_genes_that_cannot_reach_the_output(parents):
     genome = tuple(1 if supernet.genes[i].options[0] == "b" else 0 for i in range(len(supernet.genes) - 1)) + (0,)
     assert canonical(supernet, genome) == supernet.parent_genome(0)
     assert canonical(supernet, supernet.parent_genome(1)) == supernet.parent_genome(1)
+
+
+def test_hypervolume_of_a_known_front():
+    from stitchc.evolve.hypervolume import hypervolume
+    from stitchc.evolve.objectives import Evaluation
+
+    points = [Evaluation((0,), 0.5, 10, 1), Evaluation((1,), 0.8, 50, 1), Evaluation((2,), 0.6, 60, 1),
+              Evaluation((3,), 0.9, 200, 1)]  # the third is dominated, the last lies beyond the reference
+    import math
+
+    expected = 0.5 * (math.log10(50) - 1) + 0.8 * (2 - math.log10(50))  # box: MACs 10..100, i.e. log 1..2
+    assert math.isclose(hypervolume(points, 10, 100), expected)
+    assert hypervolume([], 10, 100) == 0.0
+
+
+def test_sparse_sampling_of_genomes(parents):
+    import random
+
+    from stitchc.evolve.genome_space import GenomeSpace
+
+    space = GenomeSpace(auto_supernet(dict(zip("ab", parents))))
+    rng = random.Random(0)
+    genomes = [space.sample(rng, p_on=0.1) for _ in range(400)]
+    switches = np.array([g[:-1] for g in genomes])
+    assert 0.07 < switches.mean() < 0.13
+    assert {g[-1] for g in genomes} == {0, 1, 2}

@@ -253,17 +253,26 @@ class Checker:
             raise self.error(decl.over[-1].span, "a stitch group is listed twice")
         entries = self.entries(decl, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
-        algorithm = self.call(entries["algorithm"], ("nsga2",))
-        self.only_kwargs(algorithm, ("population", "generations", "seed"))
-        population = self.int_kwarg(algorithm, "population", 48, minimum=4)
-        if population % 4:
-            span = algorithm.kwargs["population"][1].span
-            raise self.error(span, f"population must be a multiple of 4 for NSGA-II tournament selection, got {population}")
-        generations = self.int_kwarg(algorithm, "generations", 20, minimum=0)
+        algorithm = self.call(entries["algorithm"], ("nsga2", "random"))
+        population, generations = self.algorithm(algorithm)
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
-        self.program.searches[decl.name] = SearchSpec(decl.name, tuple(g.dotted for g in decl.over), population, generations, seed,
-                                                      objectives, decl.span, genome)
+        self.program.searches[decl.name] = SearchSpec(decl.name, tuple(g.dotted for g in decl.over), population,
+                                                      generations, seed, objectives, decl.span, genome,
+                                                      algorithm.func.dotted)
+
+    def algorithm(self, call: ast.Call) -> tuple[int, int]:
+        """(population, generations): `nsga2(population, generations, seed)`, or `random(samples, seed)`,
+        which is the initial population alone."""
+        if call.func.dotted == "random":
+            self.only_kwargs(call, ("samples", "seed"))
+            return self.int_kwarg(call, "samples", 256, minimum=1), 0
+        self.only_kwargs(call, ("population", "generations", "seed"))
+        population = self.int_kwarg(call, "population", 48, minimum=4)
+        if population % 4:
+            span = call.kwargs["population"][1].span
+            raise self.error(span, f"population must be a multiple of 4 for NSGA-II tournament selection, got {population}")
+        return population, self.int_kwarg(call, "generations", 20, minimum=0)
 
     def genome(self, expr: ast.Expr) -> GenomeProgramSpec | None:
         """`switches`, or `[switches, program(widen, jitter, max = 4)]`."""

@@ -94,6 +94,7 @@ class SearchSpec:
     objectives: tuple[ObjectiveSpec, ...]
     span: Span
     program: GenomeProgramSpec | None = None  # None: the genome is the switches alone
+    algorithm: str = "nsga2"  # "nsga2" | "random" (random: `population` samples, no generations)
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
                         space.sample, seeds, report=_progress(search, box))
     front = pareto_front(archive)
     quality = hypervolume(archive, *box)
-    log(f"search {search.name}: {len(archive)} distinct candidates evaluated, {len(front)} on the front, "
+    log(f"search {search.name} ({search.algorithm}): {len(archive)} distinct candidates evaluated, {len(front)} on the front, "
         f"hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)")
     parent_rows = [_row(space, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
                    for g, name in zip(seeds, supernet.parents)]

@@ -176,3 +176,12 @@ search front over at {{
     document = _front(out)
     assert document["parents"]["t"]["macs"] == 64 * 6 * 9 + 96 * 10
     assert {"a.pool1", "t.conv1"} >= {k for p in document["front"] for k in p["choices"] if k != "output"}
+
+
+def test_random_search_is_a_baseline_against_nsga2(tmp_path):
+    spec = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
+    path = tmp_path / "random.stitch"
+    path.write_text(spec.replace("nsga2(population = 48, generations = 20, seed = 1)", "random(samples = 40, seed = 1)"))
+    assert main(["run", str(path), "--out", str(tmp_path / "random")]) == 0
+    document = _front(tmp_path / "random")
+    assert set(document["parents"]) == {"a", "b"} and 0 < document["hypervolume"]["value"] < 1

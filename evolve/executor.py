@@ -35,11 +35,13 @@ def _evaluate_in_worker(genome: Genome) -> Evaluation:
 
 
 class Executor:
-    """Maps genomes to evaluations, sharing the evaluator's cache; `workers` > 1 uses processes."""
+    """Maps genomes to evaluations, sharing the evaluator's cache; `workers` > 1 uses processes.
+    New evaluations go to `store` (a RunStore) when one is given."""
 
-    def __init__(self, evaluator: Evaluator, workers: int = 1):
+    def __init__(self, evaluator: Evaluator, workers: int = 1, store=None):
         self.evaluator = evaluator
         self.workers = workers
+        self.store = store
         self.pool = None
 
     def __enter__(self) -> "Executor":
@@ -59,4 +61,7 @@ class Executor:
         if self.pool is not None and len(missing) > 1:
             for key, evaluation in zip(missing, self.pool.map(_evaluate_in_worker, missing, chunksize=1)):
                 self.evaluator.cache[key] = evaluation
-        return [self.evaluator(k) for k in keys]
+        results = [self.evaluator(k) for k in keys]
+        if self.store is not None and missing:
+            self.store.add([self.evaluator.cache[k] for k in missing])
+        return results

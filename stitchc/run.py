@@ -16,6 +16,7 @@ from stitchc.evolve.hypervolume import hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
 from stitchc.evolve.program_genes import program_genes
+from stitchc.evolve.run_store import RunStore, search_identity
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.grammar.model_loader import load_parent
@@ -29,6 +30,9 @@ from stitchc.passes.stitch_points import PointError
 from stitchc.passes.supernet import Supernet, build_supernet
 
 from .report import Row, table, write_run
+
+
+STORE_FILE = "evaluations.sqlite"
 
 
 @dataclass
@@ -67,9 +71,15 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
     box = _hypervolume_box(space, evaluate)
     workers = workers or auto_workers(box[1], len(val.x))
-    with Executor(evaluate, workers) as executor:
+    store = _open_store(out_dir, space, val)
+    evaluate.cache.update(store.load())
+    reused = len(evaluate.cache)
+    with Executor(evaluate, workers, store) as executor:
         archive = nsga2(space.cardinalities, executor.map, search.population, search.generations, search.seed,
                         space.sample, seeds, report=_progress(search, box))
+    store.close()
+    if reused:
+        log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
     front = pareto_front(archive)
     quality = hypervolume(archive, *box)
     log(f"search {search.name} ({search.algorithm}): {len(archive)} distinct candidates evaluated, {len(front)} on the front, "
@@ -86,6 +96,12 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     print(table(parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
+
+
+def _open_store(out_dir: str, space: GenomeSpace, val: Split) -> RunStore:
+    layout = [[g.name, list(g.options)] for g in space.genes]
+    identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout, val.x, val.y)
+    return RunStore(os.path.join(out_dir, STORE_FILE), identity)
 
 
 def _hypervolume_box(space: GenomeSpace, evaluate: Evaluator) -> tuple[int, int]:

@@ -185,3 +185,12 @@ def test_random_search_is_a_baseline_against_nsga2(tmp_path):
     assert main(["run", str(path), "--out", str(tmp_path / "random")]) == 0
     document = _front(tmp_path / "random")
     assert set(document["parents"]) == {"a", "b"} and 0 < document["hypervolume"]["value"] < 1
+
+
+def test_a_rerun_reuses_the_stored_evaluations(runs, capsys):
+    out = runs[0]
+    before = open(os.path.join(out, "front.json"), "rb").read()
+    assert main(["run", os.path.join(SPECS, "digits.stitch"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "evaluations reused from evaluations.sqlite" in err
+    assert open(os.path.join(out, "front.json"), "rb").read() == before

@@ -28,8 +28,9 @@ def row_json(row: Row) -> dict:
 
 
 def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], models: list[onnx.ModelProto],
-              hypervolume: dict) -> str:
-    """Writes the .onnx files and front.json (each through a temporary file); removes stale front_*.onnx."""
+              hypervolume: dict, page: str) -> str:
+    """Writes the .onnx files, report.html and front.json (each through a temporary file); removes stale
+    front_*.onnx files."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
         _atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
@@ -43,6 +44,7 @@ def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], m
                             for row in parents},
                 "hypervolume": hypervolume,
                 "front": [row_json(row) for row in front]}
+    _atomic_write(os.path.join(out_dir, "report.html"), page.encode())
     path = os.path.join(out_dir, "front.json")
     _atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
     return path

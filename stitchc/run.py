@@ -30,6 +30,7 @@ from stitchc.passes.stitch_points import PointError
 from stitchc.passes.supernet import Supernet, build_supernet
 
 from .report import Row, table, write_run
+from .report_html import render
 
 
 STORE_FILE = "evaluations.sqlite"
@@ -92,7 +93,8 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
         rows.append(row)
         exported.append(model)
     path = write_run(out_dir, search.name, parent_rows, rows, exported,
-                     {"value": quality, "macs_box": list(box), "axes": "accuracy × log10 MACs"})
+                     {"value": quality, "macs_box": list(box), "axes": "accuracy × log10 MACs"},
+                     render(search.name, archive, parent_rows, rows, quality))
     print(table(parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)

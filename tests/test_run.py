@@ -194,3 +194,12 @@ def test_a_rerun_reuses_the_stored_evaluations(runs, capsys):
     err = capsys.readouterr().err
     assert "evaluations reused from evaluations.sqlite" in err
     assert open(os.path.join(out, "front.json"), "rb").read() == before
+
+
+def test_report_html_plots_front_candidates_and_parents(runs):
+    page = open(os.path.join(runs[0], "report.html")).read()
+    document = _front(runs[0])
+    assert page.count('class="front"') == len(document["front"])
+    assert page.count('class="parent"') == len(document["parents"])
+    assert page.count('class="candidate"') >= len(document["front"])
+    assert "<script" not in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")

@@ -23,8 +23,6 @@ from stitchc.grammar.model_loader import load_parent
 from stitchc.ir import Graph, ModelLoadError
 from stitchc.passes.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.passes.stitch_fit import fit_supernet
-from stitchc.passes.stitch_refine import refine_stitches
-from stitchc.passes.stitch_task_refine import refine_on_task
 from stitchc.passes.stitch_plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.passes.stitch_points import PointError
 from stitchc.passes.supernet import Supernet, build_supernet
@@ -154,10 +152,15 @@ def _fit_group(supernet: Supernet, parents: dict[str, Graph], group: StitchSpec,
     errors = fit_supernet(supernet, parents, data.x, cache, only=own)
     log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data.x)} samples" + _spread(errors, "feature MSE"))
     refine = group.refine
-    if refine is not None and refine.loss == "feature":
+    if refine is None:
+        return
+    from stitchc.passes.stitch_refine import refine_stitches  # torch loads only when a spec refines (1.5 s)
+    from stitchc.passes.stitch_task_refine import refine_on_task
+
+    if refine.loss == "feature":
         errors = refine_stitches(supernet, parents, data.x, cache, refine.epochs, refine.lr, only=own)
         log(f"stitch {group.name}: refined on the feature MSE" + _spread(errors, "feature MSE"))
-    elif refine is not None:
+    else:
         losses = refine_on_task(supernet, data.x, data.y, refine.epochs, refine.lr, only=own)
         log(f"stitch {group.name}: refined on the task loss" + _spread(losses, "cross-entropy"))
 

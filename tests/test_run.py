@@ -203,3 +203,15 @@ def test_report_html_plots_front_candidates_and_parents(runs):
     assert page.count('class="parent"') == len(document["parents"])
     assert page.count('class="candidate"') >= len(document["front"])
     assert "<script" not in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@pytest.mark.parametrize("loss", ["feature", "task"])
+def test_refinement_from_a_spec(tmp_path, loss, capsys):
+    spec = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
+    spec = spec.replace("fit    = digits.train(samples = 1024)",
+                        f"fit    = digits.train(samples = 128)\n    refine = sgd(loss = {loss}, epochs = 1, lr = 1e-3)")
+    spec = spec.replace("nsga2(population = 48, generations = 20, seed = 1)", "random(samples = 8, seed = 1)")
+    path = tmp_path / "refine.stitch"
+    path.write_text(spec)
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert f"refined on the {'feature MSE' if loss == 'feature' else 'task loss'}" in capsys.readouterr().err

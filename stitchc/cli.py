@@ -61,9 +61,12 @@ def _run(args) -> int:
         if args.command == "check":
             print(f"{args.spec}: ok")
             return 0
-        from stitchc.run import run_program
+        from stitchc.run import OutputError, run_program
 
-        run_program(program, args.out, args.workers)
+        try:
+            run_program(program, args.out, args.workers)
+        except OutputError as error:
+            return _fail(error)
         return 0
     except SpecError as error:
         print(error.render(), file=sys.stderr)

@@ -34,6 +34,10 @@ from .report_html import render
 STORE_FILE = "evaluations.sqlite"
 
 
+class OutputError(Exception):
+    """The run folder cannot be created or written; the message names it and the cause."""
+
+
 @dataclass
 class SearchOutcome:
     out_dir: str
@@ -48,6 +52,8 @@ def log(message: str) -> None:
 def run_program(program: Program, out: str | None = None, workers: int | None = None) -> list[SearchOutcome]:
     """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
     candidates (None: chosen from the cost of an evaluation)."""
+    for search in program.searches.values():
+        _check_writable(_out_dir(program, search, out))
     datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
     models = {name: _load_model(program, name) for name in program.models}
     outcomes = []
@@ -205,6 +211,20 @@ def _load_model(program: Program, name: str) -> Graph:
     except ModelLoadError as error:
         raise SpecError([Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}")],
                         program.source) from None
+
+
+def _check_writable(out_dir: str) -> None:
+    """Fails before any work when the run folder cannot be created or written."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise OutputError(f"{out_dir}: cannot write the run folder (it is a file)")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        probe = os.path.join(out_dir, ".stitchc-write-test")
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+    except OSError as error:
+        raise OutputError(f"{out_dir}: cannot write the run folder ({error.strerror or error})") from None
 
 
 def _out_dir(program: Program, search: SearchSpec, out: str | None) -> str:

@@ -136,3 +136,13 @@ def test_cli_exit_status_and_no_traceback(tmp_path, parent_paths):
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == f"{path}:5:19: error: unknown model 'c'"
     assert "Traceback" not in result.stderr
+
+
+def test_unwritable_run_folder_is_one_line_before_any_work(tmp_path, parent_paths, capsys):
+    path = _write_spec(tmp_path, parent_paths, "", "")
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a folder")
+    assert main(["run", path, "--out", str(blocker)]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"stitchc: error: {blocker}: cannot write the run folder (it is a file)"]
+    assert main(["run", path, "--out", str(blocker / "inside")]) == 2
+    assert "cannot write the run folder" in capsys.readouterr().err

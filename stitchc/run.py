@@ -214,17 +214,14 @@ def _load_model(program: Program, name: str) -> Graph:
 
 
 def _check_writable(out_dir: str) -> None:
-    """Fails before any work when the run folder cannot be created or written."""
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise OutputError(f"{out_dir}: cannot write the run folder (it is a file)")
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-        probe = os.path.join(out_dir, ".stitchc-write-test")
-        with open(probe, "wb"):
-            pass
-        os.remove(probe)
-    except OSError as error:
-        raise OutputError(f"{out_dir}: cannot write the run folder ({error.strerror or error})") from None
+    """Fails before any work (and without creating anything) when the run folder could not be written."""
+    existing = os.path.abspath(out_dir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise OutputError(f"{out_dir}: cannot write the run folder ({existing} is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{out_dir}: cannot write the run folder ({existing} is not writable)")
 
 
 def _out_dir(program: Program, search: SearchSpec, out: str | None) -> str:

@@ -143,6 +143,7 @@ def test_unwritable_run_folder_is_one_line_before_any_work(tmp_path, parent_path
     blocker = tmp_path / "taken"
     blocker.write_text("not a folder")
     assert main(["run", path, "--out", str(blocker)]) == 2
-    assert capsys.readouterr().err.splitlines() == [f"stitchc: error: {blocker}: cannot write the run folder (it is a file)"]
+    assert capsys.readouterr().err.splitlines() == [
+        f"stitchc: error: {blocker}: cannot write the run folder ({blocker} is a file)"]
     assert main(["run", path, "--out", str(blocker / "inside")]) == 2
     assert "cannot write the run folder" in capsys.readouterr().err

@@ -58,7 +58,11 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
     models = {name: _load_model(program, name) for name in program.models}
     outcomes = []
     for search in program.searches.values():
-        outcomes.append(run_search(program, search, datasets, models, _out_dir(program, search, out), workers))
+        out_dir = _out_dir(program, search, out)
+        try:
+            outcomes.append(run_search(program, search, datasets, models, out_dir, workers))
+        except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
+            raise OutputError(f"{error.filename or out_dir}: cannot write ({error.strerror or error})") from None
     return outcomes
 
 

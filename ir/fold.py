@@ -12,11 +12,11 @@ provenance and opaque types are never round-tripped through a second IR.
 from __future__ import annotations
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper
 
 from .graph import Graph
 from .node import Node
+from .subgraphs import has_subgraphs
 from .types import TensorType, value_info
 from .value import Value
 
@@ -60,16 +60,12 @@ def _foldable(graph: Graph) -> list[Node]:
     nodes = []
     for node in graph.nodes:
         inputs = [v for v in node.inputs if v is not None]
-        if (node.domain or node.op in NONDETERMINISTIC or not inputs or _has_subgraph(node)
+        if (node.domain or node.op in NONDETERMINISTIC or not inputs or has_subgraphs(node)
                 or not all(v.is_const or id(v) in computed for v in inputs)):
             continue
         nodes.append(node)
         computed.update(id(v) for v in node.outputs)
     return nodes
-
-
-def _has_subgraph(node: Node) -> bool:
-    return any(a.kind in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attributes.values())
 
 
 def _boundary(graph: Graph, foldable: list[Node]) -> list[Value]:

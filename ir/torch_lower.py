@@ -19,6 +19,7 @@ from torch import fx, nn
 
 from .graph import Graph
 from .node import Attribute, Node
+from .subgraphs import has_subgraphs
 from .torch_ops import OPS, TUPLE_OPS
 
 
@@ -73,7 +74,7 @@ def _emit(body: fx.Graph, node: Node, env: dict[int, fx.Node], opset: int) -> No
     if function is None:
         op = f"{node.domain}.{node.op}" if node.domain else node.op
         raise TorchLoweringError(f"no torch lowering for op {op} (node {node.name})")
-    if any(a.kind in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attributes.values()):
+    if has_subgraphs(node):
         raise TorchLoweringError(f"op {node.op} (node {node.name}) has subgraph attributes, which have no torch lowering")
     args = [None if v is None else env[id(v)] for v in node.inputs]
     while args and args[-1] is None:

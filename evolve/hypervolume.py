@@ -3,7 +3,8 @@
 MACs of candidates span orders of magnitude, so the cost axis is log10(MACs): a point 10× cheaper
 counts the same wherever it lies. The box is accuracy [0, 1] × log MACs [log `lower`, log `upper`],
 fixed for a run so that generations and reruns compare (DEAP's default reference moves with every
-call); points outside it are clipped to it. The value is the dominated fraction of the box.
+call); points costing more than `upper` are left out, cheaper than `lower` count from `lower`. The value
+is the dominated fraction of the box.
 """
 from __future__ import annotations
 

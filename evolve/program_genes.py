@@ -63,6 +63,8 @@ class ProgramGenes:
                 spec = self.transforms[op - 1]
                 if _site_type(spec) is None:
                     chunk[1] = 0
+                if not IMPLEMENTATIONS[spec.impl].random:
+                    chunk[2] = 0
                 for k, param in enumerate(self.params):
                     if param.transform != op - 1:
                         chunk[3 + k] = 0

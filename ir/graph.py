@@ -1,7 +1,6 @@
 """The graph: inputs, constants, nodes in topological order, outputs, and the editing operations passes use."""
 from __future__ import annotations
 
-import itertools
 from typing import Any, Iterable
 
 import numpy as np
@@ -21,14 +20,15 @@ class Graph:
         self.opset_imports: dict[str, int] = dict(opset_imports or {"": 17})
         self.functions: list = []  # model-local onnx.FunctionProto, carried unchanged
         self._names: set[str] = set()
-        self._counter = itertools.count()
+        self._counter = 0  # suffix of the next generated name
 
     # ----- construction -------------------------------------------------------------------
     def fresh_name(self, hint: str) -> str:
         """A value or node name not used yet in this graph, derived from `hint`."""
         name = hint
         while name in self._names:
-            name = f"{hint}_{next(self._counter)}"
+            name = f"{hint}_{self._counter}"
+            self._counter += 1
         self._names.add(name)
         return name
 
@@ -135,7 +135,7 @@ class Graph:
         other = Graph(self.name, self.opset_imports)
         other.functions = list(self.functions)
         other._names = set(self._names)
-        other._counter = itertools.count(next(self._counter))
+        other._counter = self._counter  # copies name new values alike, whatever was copied before
         mapping: dict[int, Value] = {}
 
         def clone(value: Value) -> Value:

@@ -26,7 +26,12 @@ class Attribute:
 
     @staticmethod
     def of(value: Any) -> "Attribute":
-        """Builds an attribute from a Python value (ints, floats, strings and non-empty lists of them)."""
+        """Builds an attribute from a Python value (ints, floats, strings and non-empty lists of them).
+        Strings are stored as bytes, the form ONNX import gives them."""
+        if isinstance(value, str):
+            value = value.encode()
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            value = [v.encode() for v in value]
         return Attribute(helper.make_attribute("_", value).type, value)
 
 

@@ -4,9 +4,13 @@ Morphisms that change a Conv's output channels (Net2WiderNet, growing units) rew
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from stitchc.ir import Graph, Node, TensorType
 
-from .transform_base import single_consumer
+from .transform_base import replace_constant, single_consumer
 
 CHANNELWISE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus",
                "Identity", "Dropout", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
@@ -47,3 +51,25 @@ def retype(node: Node, old: int, new: int) -> None:
     else:
         shape[1] = new
     value.type = TensorType(value.type.dtype, tuple(shape))
+
+
+def fan_in_blocks(consumer: Node, chain: list[Node], channels: int) -> np.ndarray:
+    """The fan-in layer's weights grouped by input channel: [channels, ...] (a Conv's kernels, or the
+    Gemm rows of each channel's block of flattened values)."""
+    weight = consumer.inputs[1].const
+    if consumer.op == "Conv":
+        return np.moveaxis(weight, 1, 0)
+    spatial = math.prod(chain[-1].inputs[0].type.shape[2:])  # chain[-1] is the Flatten
+    rows = weight.T if consumer.attr("transB", 0) else weight
+    return rows.reshape(channels, spatial, -1)
+
+
+def set_fan_in_blocks(graph: Graph, consumer: Node, blocks: np.ndarray) -> None:
+    """Writes per-channel blocks (as from fan_in_blocks, any channel count) back as the layer's weights."""
+    weight = consumer.inputs[1].const
+    if consumer.op == "Conv":
+        array = np.moveaxis(blocks, 0, 1)
+    else:
+        rows = blocks.reshape(-1, blocks.shape[-1])
+        array = rows.T if consumer.attr("transB", 0) else rows
+    replace_constant(graph, consumer, 1, np.ascontiguousarray(array, dtype=weight.dtype))

@@ -7,8 +7,10 @@ one batch of features in memory.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 
 import numpy as np
 
@@ -21,6 +23,16 @@ DEFAULT_BUDGET = 256 * 2**20  # bytes of features per batch
 
 
 MAX_BATCH = 256  # larger ORT batches run slower on CPU (activations fall out of cache)
+
+
+@contextlib.contextmanager
+def feature_folder(cache: str | None):
+    """The cache folder, or a temporary one that is removed afterwards when there is no cache."""
+    if cache is not None:
+        yield cache
+        return
+    with tempfile.TemporaryDirectory(prefix="stitchc-features-") as folder:
+        yield folder
 
 
 def batch_size(points: list[Point], budget: int = DEFAULT_BUDGET, cap: int | None = None) -> int:
@@ -62,5 +74,4 @@ def _compute(model, points: list[Point], x: np.ndarray, paths: list[str], batch:
             array[start:start + batch] = features
     for array, partial, final in zip(arrays, temporary, paths):
         array.flush()
-        del array
         os.replace(partial, final)

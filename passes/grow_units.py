@@ -7,13 +7,11 @@ Guarantee: exact at insertion (the new channels contribute nothing until their f
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from stitchc.ir import Graph, Node
 
-from .channel_path import fan_in_path, retype
+from .channel_path import fan_in_blocks, fan_in_path, retype, set_fan_in_blocks
 from .transform_base import implementation, replace_constant
 
 IDENTITY_NORM = (1.0, 0.0, 0.0, 1.0)  # γ, β, μ, σ² of the BatchNormalization inputs 1..4
@@ -45,13 +43,6 @@ def grow_units(graph: Graph, site: Node | None, params: dict, rng: np.random.Gen
 
 
 def _zero_fan_in(graph: Graph, consumer: Node, chain: list[Node], channels: int, units: int) -> None:
-    weight = consumer.inputs[1].const
-    if consumer.op == "Conv":
-        zeros = np.zeros((weight.shape[0], units, *weight.shape[2:]), weight.dtype)
-        replace_constant(graph, consumer, 1, np.concatenate([weight, zeros], axis=1))
-        return
-    spatial = math.prod(chain[-1].inputs[0].type.shape[2:])  # chain[-1] is the Flatten
-    transposed = bool(consumer.attr("transB", 0))
-    rows = weight.T if transposed else weight
-    grown = np.concatenate([rows, np.zeros((units * spatial, rows.shape[1]), rows.dtype)])
-    replace_constant(graph, consumer, 1, grown.T if transposed else grown)
+    blocks = fan_in_blocks(consumer, chain, channels)
+    zeros = np.zeros((units, *blocks.shape[1:]), blocks.dtype)
+    set_fan_in_blocks(graph, consumer, np.concatenate([blocks, zeros]))

@@ -13,7 +13,7 @@ from stitchc.ir import Attribute, Graph, Node
 from .transform_base import implementation, replace_constant
 
 
-@implementation("kernel_grow", "morphism", "exact")
+@implementation("kernel_grow", "morphism", "exact", random=False)
 def kernel_grow(graph: Graph, site: Node | None, params: dict, rng: np.random.Generator) -> bool:
     if site is None or site.op != "Conv" or not site.inputs[1].is_const:
         return False

@@ -18,20 +18,25 @@ def _root(parent: dict[int, int], vertex: int) -> int:
 
 
 def find_cycle(graphs: Sequence[Graph], pairs: Sequence[tuple[Value, Value]]) -> list[int] | None:
-    """Indices of the pairs whose merged vertices lie on one cycle, or None when the merge is acyclic."""
+    """Indices of the pairs whose merged vertices lie on one cycle, or None when the merge is acyclic.
+    Vertices are numbered in graph order, so the cycle found is the same in every run."""
+    number: dict[int, int] = {}
+    for graph in graphs:
+        for value in graph.values():
+            number.setdefault(id(value), len(number))
     parent: dict[int, int] = {}
     for a, b in pairs:
-        parent[_root(parent, id(b))] = _root(parent, id(a))
-    owner = {}
+        parent[_root(parent, number[id(b)])] = _root(parent, number[id(a)])
+    owner: dict[int, list[int]] = {}
     for index, (a, _) in enumerate(pairs):
-        owner.setdefault(_root(parent, id(a)), []).append(index)
+        owner.setdefault(_root(parent, number[id(a)]), []).append(index)
     edges: dict[int, set[int]] = {}
     for graph in graphs:
         for node in graph.nodes:
-            targets = [_root(parent, id(v)) for v in node.outputs]
+            targets = [_root(parent, number[id(v)]) for v in node.outputs]
             for source in node.inputs:
                 if source is not None:
-                    edges.setdefault(_root(parent, id(source)), set()).update(targets)
+                    edges.setdefault(_root(parent, number[id(source)]), set()).update(targets)
     cycle = _cycle(edges)
     if cycle is None:
         return None
@@ -45,7 +50,7 @@ def merge_is_acyclic(graph_a: Graph, graph_b: Graph, pairs: Sequence[tuple[Value
 def _cycle(edges: dict[int, set[int]]) -> list[int] | None:
     """One cycle of the graph as a vertex list (iterative DFS), or None."""
     state: dict[int, int] = {}  # 1 = on the stack, 2 = finished
-    for start in list(edges):
+    for start in sorted(edges):
         if start in state:
             continue
         stack = [(start, iter(sorted(edges.get(start, ()))))]

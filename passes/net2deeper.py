@@ -15,7 +15,7 @@ from stitchc.ir import Graph, Node, Provenance
 from .transform_base import implementation, single_consumer
 
 
-@implementation("net2deeper", "morphism", "exact", kernel=3)
+@implementation("net2deeper", "morphism", "exact", random=False, kernel=3)
 def net2deeper(graph: Graph, site: Node | None, params: dict, rng: np.random.Generator) -> bool:
     relu = site if site is not None and site.op == "Relu" else None
     if site is not None and site.op == "Conv":

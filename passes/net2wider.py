@@ -10,13 +10,11 @@ Guarantee: exact (outputs equal up to fp32 rounding, about 1e-7 relative).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from stitchc.ir import Graph, Node
 
-from .channel_path import fan_in_path, retype
+from .channel_path import fan_in_blocks, fan_in_path, retype, set_fan_in_blocks
 from .transform_base import implementation, replace_constant
 
 
@@ -48,14 +46,6 @@ def _widen_producer(graph: Graph, site: Node, mapping: np.ndarray) -> None:
 
 
 def _divide_fan_in(graph: Graph, consumer: Node, chain: list[Node], mapping: np.ndarray, copies: np.ndarray) -> None:
-    weight = consumer.inputs[1].const
-    scale = copies[mapping]
-    if consumer.op == "Conv":
-        widened = weight[:, mapping] / scale.reshape(1, -1, *([1] * (weight.ndim - 2)))
-    else:  # Flatten → Gemm: the flattened features are channel-major blocks of `spatial` values
-        spatial = math.prod(chain[-1].inputs[0].type.shape[2:])  # chain[-1] is the Flatten
-        rows = weight if not consumer.attr("transB", 0) else weight.T
-        blocks = rows.reshape(len(copies), spatial, -1)[mapping] / scale[:, None, None]
-        widened = blocks.reshape(len(mapping) * spatial, -1)
-        widened = widened.T if consumer.attr("transB", 0) else widened
-    replace_constant(graph, consumer, 1, widened.astype(weight.dtype))
+    blocks = fan_in_blocks(consumer, chain, len(copies))
+    scale = copies[mapping].reshape(-1, *([1] * (blocks.ndim - 1)))
+    set_fan_in_blocks(graph, consumer, blocks[mapping] / scale)

@@ -10,14 +10,13 @@ sample is held out to choose the ridge strength from a grid; the final fit uses 
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from stitchc.ir import Graph
 
-from .feature_cache import DEFAULT_BUDGET, batch_size, cached_features
+from .feature_cache import DEFAULT_BUDGET, batch_size, cached_features, feature_folder
 from .stitch_points import Point
 from .supernet import Stitch, Supernet
 
@@ -102,26 +101,16 @@ def fit_from_stats(train: RidgeStats, holdout: RidgeStats) -> tuple[np.ndarray, 
     return weight, bias, everything.mse(weight, bias)
 
 
-def fit_affine(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Ridge fit of in-memory rows (every fifth row held out to choose the strength)."""
-    train, holdout = RidgeStats(x.shape[1], y.shape[1]), RidgeStats(x.shape[1], y.shape[1])
-    mask = np.arange(len(x)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
-    train.add(x[~mask], y[~mask])
-    holdout.add(x[mask], y[mask])
-    return fit_from_stats(train, holdout)
-
-
 def set_stitch(stitch: Stitch, weight: np.ndarray, bias: np.ndarray) -> None:
     """Writes new parameters into the supernet (copy on write: new arrays, never in-place)."""
     stitch.weight.const = weight.T.reshape(stitch.weight.const.shape).astype(np.float32)
     stitch.bias.const = bias.astype(np.float32)
 
 
-def parent_features(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str | None,
+def parent_features(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str,
                     budget: int = DEFAULT_BUDGET) -> dict[int, np.ndarray]:
-    """Cached features of every point the stitches read or replace, per parent."""
+    """Cached features of every point the stitches read or replace, per parent, in `folder`."""
     features = {}
-    folder = folder or tempfile.mkdtemp(prefix="stitchc-features-")
     for name, graph in parents.items():
         points = _unique([s.source for s in stitches if s.plan.source_parent == name]
                          + [s.target for s in stitches if s.plan.target_parent == name])
@@ -135,7 +124,12 @@ def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, c
     """Fits every stitch (or those named in `only`) on inputs `x` in one streaming pass; returns the feature
     MSE per stitch name."""
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
-    features = parent_features(stitches, parents, x, cache, budget)
+    with feature_folder(cache) as folder:
+        return _fit(stitches, parents, x, folder, budget)
+
+
+def _fit(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str, budget: int) -> dict[str, float]:
+    features = parent_features(stitches, parents, x, folder, budget)
     stats = {s.name: (RidgeStats(s.source.channels, s.target.channels),
                       RidgeStats(s.source.channels, s.target.channels)) for s in stitches}
     points = [s.source for s in stitches] + [s.target for s in stitches]
@@ -199,7 +193,7 @@ class _BatchRows:
             total = count * height * width
             fraction = min(1.0, MAX_ROWS / (self.samples * height * width))
             chosen = np.arange(total)
-            if fraction < 1.0:
+            if fraction < 1.0 and total:
                 rng = np.random.default_rng([self.seed, side, height, width])
                 chosen = np.sort(rng.choice(total, size=max(1, round(fraction * total)), replace=False))
             self.positions[key] = np.unravel_index(chosen, (count, height, width))

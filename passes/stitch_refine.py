@@ -13,6 +13,7 @@ import torch
 
 from stitchc.ir import Graph
 
+from .feature_cache import feature_folder
 from .stitch_fit import parent_features, resample_source, set_stitch
 from .supernet import Stitch, Supernet
 
@@ -41,15 +42,28 @@ def refine_stitches(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray
     """Trains all stitches (or those named in `only`) jointly on the summed feature MSE; returns each
     stitch's final MSE on `x`."""
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
-    features = parent_features(stitches, parents, x, cache)
+    if not stitches:
+        return {}
+    with feature_folder(cache) as folder:
+        features = parent_features(stitches, parents, x, folder)
+        return _train(stitches, features, len(x), epochs, lr, weight_decay, batch, seed, reset)
+
+
+def recipe(params: list[torch.Tensor], lr: float, weight_decay: float, steps: int):
+    """The published optimiser: AdamW with a cosine schedule over `steps` steps."""
+    optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    return optimiser, torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(steps, 1))
+
+
+def _train(stitches: list[Stitch], features: dict, count: int, epochs: int, lr: float, weight_decay: float,
+           batch: int, seed: int, reset: bool) -> dict[str, float]:
     generator = torch.Generator().manual_seed(seed)
     params = {s.name: _parameters(s, reset, generator) for s in stitches}
-    optimiser = torch.optim.AdamW([p for pair in params.values() for p in pair], lr=lr, weight_decay=weight_decay)
-    per_epoch = min(len(x), EPOCH_CAP)
-    steps = epochs * ((per_epoch + batch - 1) // batch)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(steps, 1))
+    per_epoch = min(count, EPOCH_CAP)
+    optimiser, schedule = recipe([p for pair in params.values() for p in pair], lr, weight_decay,
+                                 epochs * ((per_epoch + batch - 1) // batch))
     for _ in range(epochs):
-        order = torch.randperm(len(x), generator=generator)[:per_epoch].numpy()
+        order = torch.randperm(count, generator=generator)[:per_epoch].numpy()
         for start in range(0, per_epoch, batch):
             index = np.sort(order[start:start + batch])  # sorted reads are cheap on memory-mapped features
             optimiser.zero_grad()
@@ -62,7 +76,7 @@ def refine_stitches(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray
         for stitch in stitches:
             weight, bias = (p.detach().numpy().astype(np.float64) for p in params[stitch.name])
             set_stitch(stitch, weight.T, bias)
-            errors[stitch.name] = _mean_loss(stitch, params[stitch.name], features, len(x))
+            errors[stitch.name] = _mean_loss(stitch, params[stitch.name], features, count)
     return errors
 
 

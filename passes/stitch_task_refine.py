@@ -13,6 +13,7 @@ import torch
 from stitchc.evolve.decode import decode
 
 from .stitch_fit import set_stitch
+from .stitch_refine import recipe
 from .supernet import Stitch, Supernet
 
 
@@ -33,9 +34,7 @@ def _train(supernet: Supernet, stitch: Stitch, x: np.ndarray, y: np.ndarray, epo
     names = (stitch.weight.name, stitch.bias.name)
     module = candidate.to_torch(trainable=set(names))
     weight, bias = (getattr(module, module.stitchc_constants[n]) for n in names)
-    optimiser = torch.optim.AdamW([weight, bias], lr=lr, weight_decay=weight_decay)
-    steps = max(1, epochs * ((len(x) + batch - 1) // batch))
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, steps)
+    optimiser, schedule = recipe([weight, bias], lr, weight_decay, epochs * ((len(x) + batch - 1) // batch))
     generator = torch.Generator().manual_seed(seed)
     inputs, labels = torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(epochs):

@@ -162,7 +162,9 @@ def _add_stitch(graph: Graph, plan: StitchPlan, reads: Value) -> Stitch:
     if resample < -1:
         scales = graph.add_constant(f"{plan.name}.scales", np.array([1, 1, ratio, ratio], np.float32))
         output = graph.add_node("Resize", [output, None, scales], [target.value.type], name=f"{plan.name}.upsample",
-                                attributes={"mode": "nearest"}, provenance=provenance).outputs[0]
+                                attributes={"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                                            "nearest_mode": "floor"},  # target pixel (h, w) reads (h//k, w//k)
+                                provenance=provenance).outputs[0]
     return Stitch(plan, weight, bias, output, resample)
 
 

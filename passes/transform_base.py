@@ -22,16 +22,17 @@ class Implementation:
     guarantee: str  # "exact" | "approximate" | "none"
     apply: Callable[[Graph, "Node | None", dict, np.random.Generator], bool]
     defaults: dict
+    random: bool  # whether it draws from the generator (else its seed gene cannot matter)
 
 
 IMPLEMENTATIONS: dict[str, Implementation] = {}
 
 
-def implementation(name: str, kind: str, guarantee: str, **defaults):
+def implementation(name: str, kind: str, guarantee: str, random: bool = True, **defaults):
     """Decorator registering a transform function under `name` with its parameter defaults."""
 
     def decorate(function):
-        IMPLEMENTATIONS[name] = Implementation(name, kind, guarantee, function, defaults)
+        IMPLEMENTATIONS[name] = Implementation(name, kind, guarantee, function, defaults, random)
         return function
 
     return decorate

@@ -81,12 +81,14 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
     box = _hypervolume_box(space, evaluate)
     workers = workers or auto_workers(box[1], len(val.x))
     store = _open_store(out_dir, space, val)
-    evaluate.cache.update(store.load())
-    reused = len(evaluate.cache)
-    with Executor(evaluate, workers, store) as executor:
-        archive = nsga2(space.cardinalities, executor.map, search.population, search.generations, search.seed,
-                        space.sample, seeds, report=_progress(search, box))
-    store.close()
+    try:
+        evaluate.cache.update(store.load())
+        reused = len(evaluate.cache)
+        with Executor(evaluate, workers, store) as executor:
+            archive = nsga2(space.cardinalities, executor.map, search.population, search.generations, search.seed,
+                            space.sample, seeds, report=_progress(search, box))
+    finally:
+        store.close()
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
     front = pareto_front(archive)
@@ -110,6 +112,8 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
 
 def _open_store(out_dir: str, space: GenomeSpace, val: Split) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
+    if space.program is not None:  # what each step does, fixed parameters included
+        layout.append([repr(t) for t in space.program.transforms])
     identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout, val.x, val.y)
     return RunStore(os.path.join(out_dir, STORE_FILE), identity)
 

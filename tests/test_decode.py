@@ -72,3 +72,13 @@ def test_sparse_sampling_of_genomes(parents):
     switches = np.array([g[:-1] for g in genomes])
     assert 0.07 < switches.mean() < 0.13
     assert {g[-1] for g in genomes} == {0, 1, 2}
+
+
+def test_decoding_twice_gives_the_same_bytes(parents):
+    supernet = auto_supernet(dict(zip("ab", parents)))
+    genome = tuple(1 if i % 3 == 0 else 0 for i in range(len(supernet.genes) - 1)) + (2,)
+    first = decode(supernet, genome)
+    first.add_constant(first.constants[next(iter(first.constants))].name, np.zeros(1))  # a step naming a constant
+    second = decode(supernet, genome)
+    second.add_constant(second.constants[next(iter(second.constants))].name, np.zeros(1))
+    assert first.to_onnx().SerializeToString() == second.to_onnx().SerializeToString()

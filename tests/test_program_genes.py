@@ -81,3 +81,15 @@ def test_search_with_a_program_exports_its_steps(tmp_path, parent_paths, parents
     assert all(s.split("(")[0] in ("widen", "deepen", "jitter") for s in steps)
     for point in document["front"]:  # the exported bytes carry the program's effect
         assert accuracy(onnx.load(str(out / point["file"])), digits.val.x, digits.val.y) == point["val_accuracy"]
+
+
+def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(tmp_path, parent_paths, parents, digits,
+                                                                             capsys):
+    _, path = _space(tmp_path, parent_paths, parents, digits)
+    out = str(tmp_path / "out")
+    assert main(["run", path, "--out", out]) == 0
+    text = open(path).read()
+    open(path, "w").write(text.replace("sigma: float = 0.1", "sigma: float = 5.0"))
+    capsys.readouterr()
+    assert main(["run", path, "--out", out]) == 0
+    assert "reused" not in capsys.readouterr().err

@@ -7,7 +7,7 @@ import numpy as np
 
 from stitchc.ir.runtime import run
 from stitchc.passes.feature_cache import cached_features
-from stitchc.passes.stitch_fit import RidgeStats, as_rows, fit_affine, fit_supernet, resample_source
+from stitchc.passes.stitch_fit import RidgeStats, as_rows, fit_from_stats, fit_supernet, resample_source
 from stitchc.passes.stitch_plan import explicit_plan
 from stitchc.passes.supernet import auto_supernet, build_supernet
 
@@ -16,7 +16,10 @@ def test_fit_recovers_an_exact_affine_map():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(500, 6))
     weight, bias = rng.normal(size=(6, 4)), rng.normal(size=4)
-    fitted_w, fitted_b, mse = fit_affine(x, x @ weight + bias)
+    train, holdout = RidgeStats(6, 4), RidgeStats(6, 4)
+    train.add(x[:400], x[:400] @ weight + bias)
+    holdout.add(x[400:], x[400:] @ weight + bias)
+    fitted_w, fitted_b, mse = fit_from_stats(train, holdout)
     assert mse < 1e-8
     np.testing.assert_allclose(fitted_w, weight, atol=1e-3)
     np.testing.assert_allclose(fitted_b, bias, atol=1e-3)
@@ -124,3 +127,31 @@ def test_pixel_subsampling_keeps_the_fit(parents, digits, tmp_path, monkeypatch)
         c_in, c_out = s.source.channels, s.target.channels
         errors = [_mse(source, target, u.weight.const.reshape(c_out, c_in).T, u.bias.const) for u in (s, t)]
         assert errors[1] <= errors[0] * 1.05 + 1e-6, s.name
+
+
+def test_a_batch_without_held_out_samples_fits(parents, digits, tmp_path, monkeypatch):
+    import stitchc.passes.stitch_fit as stitch_fit
+
+    graphs = dict(zip("ab", parents))
+    supernet = auto_supernet(graphs)
+    points = [s.source for s in supernet.stitches] + [s.target for s in supernet.stitches]
+    per_sample = sum(4 * int(np.prod(p.value.type.shape[1:])) for p in points)
+    monkeypatch.setattr(stitch_fit, "MAX_ROWS", 256)  # subsample pixels
+    # batches of 100 samples, then one sample (index 100, not held out): its held-out side is empty
+    errors = fit_supernet(supernet, graphs, digits.train.x[:101], str(tmp_path), budget=per_sample * 100)
+    assert all(np.isfinite(list(errors.values())))
+
+
+def test_upsampling_stitch_lowers_to_torch_like_onnx_runtime(parents, digits, tmp_path):
+    import torch
+
+    from stitchc.evolve.decode import decode
+
+    graphs = dict(zip("ab", parents))
+    up = explicit_plan(graphs, "b", "pool1", "a", "relu1", resize=True)  # 4×4 → 8×8
+    supernet = build_supernet(graphs, [up], resize=True)
+    fit_supernet(supernet, graphs, digits.train.x[:200], str(tmp_path))
+    candidate = decode(supernet, supernet.stitch_genome(supernet.stitches[0]))
+    with torch.no_grad():
+        through_torch = candidate.to_torch()(torch.from_numpy(digits.val.x)).numpy()
+    np.testing.assert_allclose(through_torch, run(candidate, digits.val.x)[0], rtol=1e-4, atol=1e-5)

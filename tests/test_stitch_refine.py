@@ -40,3 +40,8 @@ def test_task_refinement_lowers_the_loss_and_touches_only_the_stitch(parents, di
     assert losses[stitch.name] < before
     assert np.isclose(_cross_entropy(decode(supernet, genome), x, y), losses[stitch.name], rtol=1e-4)
     assert all(supernet.graph.constants[name].const is array for name, array in frozen.items())
+
+
+def test_nothing_to_refine_is_a_no_op(parents, digits):
+    graphs = dict(zip("ab", parents))
+    assert refine_stitches(auto_supernet(graphs), graphs, digits.train.x[:32], only=set()) == {}

@@ -3,6 +3,7 @@
 Prints, per spec: parse time, check time with the parents' graphs already cached (the steady state of an
 editor or a fuzzer), and the first, cold check that includes loading the ONNX parents for point validation.
 """
+
 from __future__ import annotations
 
 import glob

@@ -5,6 +5,7 @@
 Prints the median time of each path and its ratios against IR lowering alone and against IR lowering plus
 ORT session creation, all measured in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,16 @@ def export(model, example, dynamo: bool) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (example,), buffer, dynamo=dynamo, opset_version=18 if dynamo else 17,
-                          input_names=["image"], output_names=["logits"], verbose=False)
+        torch.onnx.export(
+            model,
+            (example,),
+            buffer,
+            dynamo=dynamo,
+            opset_version=18 if dynamo else 17,
+            input_names=["image"],
+            output_names=["logits"],
+            verbose=False,
+        )
     return buffer.getvalue()
 
 
@@ -52,14 +61,20 @@ def main() -> None:
 
     graph = from_onnx(onnx.load_from_string(export(model, example, dynamo=False)), "resnet18")
     print(f"ResNet-18: {len(graph.nodes)} nodes, {graph.macs() / 1e9:.3f} GMACs, {graph.params() / 1e6:.2f} M params")
-    rows = [("IR to_onnx", median_seconds(graph.to_onnx, args.repeat)),
-            ("IR to_onnx + ORT session", median_seconds(lambda: session(graph), args.repeat)),
-            ("torch.onnx.export(dynamo=False)", median_seconds(lambda: export(model, example, False), args.repeat))]
+    rows = [
+        ("IR to_onnx", median_seconds(graph.to_onnx, args.repeat)),
+        ("IR to_onnx + ORT session", median_seconds(lambda: session(graph), args.repeat)),
+        ("torch.onnx.export(dynamo=False)", median_seconds(lambda: export(model, example, False), args.repeat)),
+    ]
     try:
         import onnxscript  # noqa: F401  (the dynamo exporter needs it)
 
-        rows.append(("torch.onnx.export(dynamo=True)",
-                     median_seconds(lambda: export(model, example, True), max(1, args.repeat // 2))))
+        rows.append(
+            (
+                "torch.onnx.export(dynamo=True)",
+                median_seconds(lambda: export(model, example, True), max(1, args.repeat // 2)),
+            )
+        )
     except ImportError:
         print("torch.onnx.export(dynamo=True) skipped: onnxscript is not installed")
     lowering, with_session = rows[0][1], rows[1][1]

@@ -7,6 +7,7 @@ batch 32, 3 epochs, feature MSE. Closed form: ridge least squares (stitchc's def
 by the feature MSE on the fit samples (the training objective) and on held-out samples; features are
 computed once (feature cache) before either timer starts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,7 @@ def main() -> None:
     data_spec = program.data[stitch.data]
     data = load_dataset(data_spec.source, data_spec.split, data_spec.seed)
     parents = {name: load_onnx(program.models[name].path, name) for name in (stitch.left, stitch.right)}
-    fit_x, check_x = data.train.x[:args.samples], data.val.x
+    fit_x, check_x = data.train.x[: args.samples], data.val.x
     cache = tempfile.mkdtemp(prefix="stitchc-bench-")
     closed, sgd = auto_supernet(parents), auto_supernet(parents)
     parent_features(closed.stitches, parents, fit_x, cache)  # warm the feature cache for both methods
@@ -64,17 +65,31 @@ def main() -> None:
     sgd_fit = refine_stitches(sgd, parents, fit_x, cache, epochs=args.epochs, reset=True)
     sgd_seconds = time.perf_counter() - started
 
-    rows = [("closed form (ridge)", closed_seconds, np.mean(list(closed_fit.values())),
-             held_out_mse(closed, parents, check_x, cache)),
-            (f"AdamW recipe ({args.epochs} epochs)", sgd_seconds, np.mean(list(sgd_fit.values())),
-             held_out_mse(sgd, parents, check_x, cache))]
-    print(f"{len(closed.stitches)} stitches, {len(fit_x)} fit samples, {len(check_x)} held-out samples "
-          f"({os.path.basename(args.spec)})")
+    rows = [
+        (
+            "closed form (ridge)",
+            closed_seconds,
+            np.mean(list(closed_fit.values())),
+            held_out_mse(closed, parents, check_x, cache),
+        ),
+        (
+            f"AdamW recipe ({args.epochs} epochs)",
+            sgd_seconds,
+            np.mean(list(sgd_fit.values())),
+            held_out_mse(sgd, parents, check_x, cache),
+        ),
+    ]
+    print(
+        f"{len(closed.stitches)} stitches, {len(fit_x)} fit samples, {len(check_x)} held-out samples "
+        f"({os.path.basename(args.spec)})"
+    )
     print(f"{'method':<26} {'time':>9} {'fit MSE':>10} {'held-out MSE':>13}")
     for name, seconds, fit_mse, check_mse in rows:
         print(f"{name:<26} {seconds:8.2f}s {fit_mse:10.4f} {check_mse:13.4f}")
-    print(f"closed form is {sgd_seconds / closed_seconds:.1f}x faster; "
-          f"its fit MSE is {rows[0][2] / rows[1][2]:.3f}x and held-out MSE {rows[0][3] / rows[1][3]:.3f}x the recipe's")
+    print(
+        f"closed form is {sgd_seconds / closed_seconds:.1f}x faster; "
+        f"its fit MSE is {rows[0][2] / rows[1][2]:.3f}x and held-out MSE {rows[0][3] / rows[1][3]:.3f}x the recipe's"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Reference networks written out here (no torchvision, no downloads), with random weights."""
+
 from __future__ import annotations
 
 import torch
@@ -72,8 +73,15 @@ class VGG(nn.Module):
                 c_in = item
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Sequential(nn.Linear(c_in, 128), nn.ReLU(), nn.Dropout(), nn.Linear(128, 128),
-                                        nn.ReLU(), nn.Dropout(), nn.Linear(128, classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(c_in, 128),
+            nn.ReLU(),
+            nn.Dropout(),
+            nn.Linear(128, 128),
+            nn.ReLU(),
+            nn.Dropout(),
+            nn.Linear(128, classes),
+        )
 
     def forward(self, x):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
@@ -128,13 +136,21 @@ class MobileNetV3(nn.Module):
 
     def __init__(self, classes: int = 10):
         super().__init__()
-        rows = [(3, 16, 16, True, "RE", 2), (3, 36, 24, False, "RE", 2), (5, 48, 24, True, "HS", 1),
-                (5, 96, 40, True, "HS", 2), (5, 120, 48, True, "HS", 1)]  # k, exp, out, se, act, stride
+        rows = [
+            (3, 16, 16, True, "RE", 2),
+            (3, 36, 24, False, "RE", 2),
+            (5, 48, 24, True, "HS", 1),
+            (5, 96, 40, True, "HS", 2),
+            (5, 120, 48, True, "HS", 1),
+        ]  # k, exp, out, se, act, stride
         layers, c_in = [conv_bn(3, 16, 3, 2, act=nn.Hardswish)], 16
         for k, exp, out, se, act, stride in rows:
             activation = nn.ReLU if act == "RE" else nn.Hardswish
-            layers.append(InvertedResidual(c_in, exp, out, k, stride, activation,
-                                           SqueezeExcite(exp, max(8, exp // 4)) if se else None))
+            layers.append(
+                InvertedResidual(
+                    c_in, exp, out, k, stride, activation, SqueezeExcite(exp, max(8, exp // 4)) if se else None
+                )
+            )
             c_in = out
         layers.append(conv_bn(c_in, 96, 1, act=nn.Hardswish))
         self.features = nn.Sequential(*layers)
@@ -149,8 +165,15 @@ class EfficientNetB0(nn.Module):
 
     def __init__(self, classes: int = 10):
         super().__init__()
-        rows = [(1, 3, 1, 1, 4), (6, 3, 2, 2, 6), (6, 5, 2, 2, 10), (6, 3, 2, 3, 20), (6, 5, 1, 3, 28),
-                (6, 5, 2, 4, 48), (6, 3, 1, 1, 80)]  # expand, k, stride, repeats, out
+        rows = [
+            (1, 3, 1, 1, 4),
+            (6, 3, 2, 2, 6),
+            (6, 5, 2, 2, 10),
+            (6, 3, 2, 3, 20),
+            (6, 5, 1, 3, 28),
+            (6, 5, 2, 4, 48),
+            (6, 3, 1, 1, 80),
+        ]  # expand, k, stride, repeats, out
         layers, c_in = [conv_bn(3, 8, 3, 2, act=nn.SiLU)], 8
         for expand, k, stride, repeats, out in rows:
             for i in range(repeats):
@@ -225,9 +248,21 @@ class SqueezeNet(nn.Module):
     def __init__(self, classes: int = 10):
         super().__init__()
         pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
-        self.features = nn.Sequential(nn.Conv2d(3, 16, 3, 2), nn.ReLU(), pool(), Fire(16, 4, 16), Fire(32, 4, 16),
-                                      pool(), Fire(32, 8, 32), Fire(64, 8, 32), pool(), Fire(64, 12, 48),
-                                      Fire(96, 12, 48), Fire(96, 16, 64), Fire(128, 16, 64))
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, 2),
+            nn.ReLU(),
+            pool(),
+            Fire(16, 4, 16),
+            Fire(32, 4, 16),
+            pool(),
+            Fire(32, 8, 32),
+            Fire(64, 8, 32),
+            pool(),
+            Fire(64, 12, 48),
+            Fire(96, 12, 48),
+            Fire(96, 16, 64),
+            Fire(128, 16, 64),
+        )
         self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Conv2d(128, classes, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1))
 
     def forward(self, x):
@@ -246,8 +281,9 @@ class ShuffleUnit(nn.Module):
         if stride > 1:
             self.branch1 = nn.Sequential(conv_bn(c_in, c_in, 3, stride, groups=c_in, act=None), conv_bn(c_in, half, 1))
         source = c_in if stride > 1 else half
-        self.branch2 = nn.Sequential(conv_bn(source, half, 1), conv_bn(half, half, 3, stride, groups=half, act=None),
-                                     conv_bn(half, half, 1))
+        self.branch2 = nn.Sequential(
+            conv_bn(source, half, 1), conv_bn(half, half, 3, stride, groups=half, act=None), conv_bn(half, half, 1)
+        )
 
     def forward(self, x):
         if self.stride == 1:
@@ -294,7 +330,9 @@ class EncoderBlock(nn.Module):
 class ViT(nn.Module):
     """ViT-style encoder: patch embedding conv, class token, position embedding, pre-norm blocks, head."""
 
-    def __init__(self, classes: int = 10, size: int = 32, patch: int = 8, dim: int = 48, depth: int = 2, heads: int = 4):
+    def __init__(
+        self, classes: int = 10, size: int = 32, patch: int = 8, dim: int = 48, depth: int = 2, heads: int = 4
+    ):
         super().__init__()
         self.patch_embed = nn.Conv2d(3, dim, patch, patch)
         self.cls_token = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
@@ -308,9 +346,17 @@ class ViT(nn.Module):
         return self.head(self.norm(self.blocks(x))[:, 0])
 
 
-FAMILIES = {"resnet18": ResNet18, "vgg": VGG, "mobilenet_v2": MobileNetV2, "mobilenet_v3": MobileNetV3,
-            "efficientnet_b0": EfficientNetB0, "densenet": DenseNet, "squeezenet": SqueezeNet,
-            "shufflenet_v2": ShuffleNetV2, "vit": ViT}
+FAMILIES = {
+    "resnet18": ResNet18,
+    "vgg": VGG,
+    "mobilenet_v2": MobileNetV2,
+    "mobilenet_v3": MobileNetV3,
+    "efficientnet_b0": EfficientNetB0,
+    "densenet": DenseNet,
+    "squeezenet": SqueezeNet,
+    "shufflenet_v2": ShuffleNetV2,
+    "vit": ViT,
+}
 
 
 def build(family: str, seed: int = 0) -> nn.Module:

@@ -1,4 +1,5 @@
 """Decode a genome into a standalone candidate graph: resolve every switch, then prune what is unused."""
+
 from __future__ import annotations
 
 from stitchc.ir import Graph

@@ -4,6 +4,7 @@ Workers start with `spawn` (never `fork`: ONNX Runtime's threads do not survive 
 evaluator once, at start-up. Results do not depend on the number of workers or the order of completion,
 so runs stay deterministic.
 """
+
 from __future__ import annotations
 
 import multiprocessing

@@ -1,4 +1,5 @@
 """Pareto front of evaluations: maximise accuracy, minimise MACs."""
+
 from __future__ import annotations
 
 from .objectives import Evaluation

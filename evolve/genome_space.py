@@ -1,4 +1,5 @@
 """The whole genome of a search: the supernet's switch genes, then the program genes (if any)."""
+
 from __future__ import annotations
 
 import random
@@ -48,15 +49,15 @@ class GenomeSpace:
 
     def canonical(self, genome: Genome) -> Genome:
         genome = tuple(genome)
-        switches = canonical(self.supernet, genome[:self.switch_count])
-        rest = self.program.canonical(genome[self.switch_count:]) if self.program else ()
+        switches = canonical(self.supernet, genome[: self.switch_count])
+        rest = self.program.canonical(genome[self.switch_count :]) if self.program else ()
         return switches + rest
 
     def decode(self, genome: Genome) -> tuple[Graph, list[str]]:
         """The candidate graph and the program steps that applied to it."""
         genome = self.canonical(genome)
-        graph = decode(self.supernet, genome[:self.switch_count])
-        steps = self.program.apply(graph, genome[self.switch_count:]) if self.program else []
+        graph = decode(self.supernet, genome[: self.switch_count])
+        steps = self.program.apply(graph, genome[self.switch_count :]) if self.program else []
         return graph, steps
 
     def switch_choices(self, genome: Genome) -> dict[str, str]:

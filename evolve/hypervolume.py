@@ -6,6 +6,7 @@ fixed for a run so that generations and reruns compare (DEAP's default reference
 call); points costing more than `upper` are left out, cheaper than `lower` count from `lower`. The value
 is the dominated fraction of the box.
 """
+
 from __future__ import annotations
 
 import math

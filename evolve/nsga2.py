@@ -3,6 +3,7 @@
 The loop is ours (DEAP's built-in algorithms take no seed): binary tournament on rank and crowding
 (`selTournamentDCD`), uniform crossover, per-gene reset mutation, `selNSGA2` survival.
 """
+
 from __future__ import annotations
 
 import random
@@ -18,9 +19,17 @@ if not hasattr(creator, "StitchFitness"):  # created at import so pickled indivi
     creator.create("StitchIndividual", list, fitness=creator.StitchFitness)
 
 
-def nsga2(cardinalities: list[int], evaluate: Callable[[list[Genome]], list[Evaluation]], population: int,
-          generations: int, seed: int, sample: Callable[[random.Random], Genome], seeds: list[Genome] = (),
-          crossover: float = 0.9, report: Callable[[int, list[Evaluation]], None] | None = None) -> list[Evaluation]:
+def nsga2(
+    cardinalities: list[int],
+    evaluate: Callable[[list[Genome]], list[Evaluation]],
+    population: int,
+    generations: int,
+    seed: int,
+    sample: Callable[[random.Random], Genome],
+    seeds: list[Genome] = (),
+    crossover: float = 0.9,
+    report: Callable[[int, list[Evaluation]], None] | None = None,
+) -> list[Evaluation]:
     """Runs NSGA-II; `evaluate` maps a list of genomes to their evaluations (a batch per generation),
     `sample` draws an initial genome, `report(generation, archive)` is told after each generation.
     Returns every distinct evaluation made (the archive the front is taken from)."""

@@ -1,4 +1,5 @@
 """Objectives of a candidate: accuracy on a labelled split (ONNX Runtime), MACs and parameters (cost model)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ random choices, and one gene per ranged numeric parameter of each transform (int
 range, at most 16; floats: 5 evenly spaced values). Parameters without a range take their default.
 Genes that cannot matter (a slot set to none, a parameter of another transform) are canonically 0.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,17 +46,21 @@ class ProgramGenes:
     def genes(self) -> list[Gene]:
         genes = []
         for slot in range(self.slots):
-            genes += [Gene(f"step{slot}", ("none", *[t.name for t in self.transforms])),
-                      Gene(f"step{slot}.site", tuple(str(i) for i in range(self.site_options))),
-                      Gene(f"step{slot}.seed", tuple(str(i) for i in range(SEEDS)))]
-            genes += [Gene(f"step{slot}.{self.transforms[p.transform].name}.{p.name}", tuple(map(str, p.values)))
-                      for p in self.params]
+            genes += [
+                Gene(f"step{slot}", ("none", *[t.name for t in self.transforms])),
+                Gene(f"step{slot}.site", tuple(str(i) for i in range(self.site_options))),
+                Gene(f"step{slot}.seed", tuple(str(i) for i in range(SEEDS))),
+            ]
+            genes += [
+                Gene(f"step{slot}.{self.transforms[p.transform].name}.{p.name}", tuple(map(str, p.values)))
+                for p in self.params
+            ]
         return genes
 
     def canonical(self, genes: tuple[int, ...]) -> tuple[int, ...]:
         result = []
         for slot in range(self.slots):
-            chunk = list(genes[slot * self.per_slot:(slot + 1) * self.per_slot])
+            chunk = list(genes[slot * self.per_slot : (slot + 1) * self.per_slot])
             op = chunk[0]
             if op == 0:
                 chunk = [0] * self.per_slot
@@ -75,7 +80,7 @@ class ProgramGenes:
         """Runs the program's steps on `graph` in place; returns a description of each step that applied."""
         steps = []
         for slot in range(self.slots):
-            chunk = genes[slot * self.per_slot:(slot + 1) * self.per_slot]
+            chunk = genes[slot * self.per_slot : (slot + 1) * self.per_slot]
             if chunk[0] == 0:
                 continue
             spec = self.transforms[chunk[0] - 1]
@@ -101,8 +106,12 @@ def program_genes(spec: GenomeProgramSpec, transforms: dict[str, TransformSpec],
     load_implementations()
     chosen = [transforms[name] for name in spec.transforms]
     sites = max([_count_sites(graph, t) for t in chosen] + [1])
-    params = [ParamGene(i, p.name, _levels(p)) for i, t in enumerate(chosen) for p in t.params
-              if p.type in ("int", "float") and p.low is not None]
+    params = [
+        ParamGene(i, p.name, _levels(p))
+        for i, t in enumerate(chosen)
+        for p in t.params
+        if p.type in ("int", "float") and p.low is not None
+    ]
     return ProgramGenes(chosen, spec.max_length, sites, params)
 
 

@@ -5,6 +5,7 @@ the evaluation data) and the canonical genome. A rerun of the same search, or on
 reads them back instead of evaluating again; since the search itself is seeded, it then retraces the same
 path and writes the same front, only faster.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,13 +40,15 @@ class RunStore:
 
     def load(self) -> dict[Genome, Evaluation]:
         rows = self.connection.execute(
-            "SELECT genome, accuracy, macs, params FROM evaluations WHERE search = ?", (self.search,))
+            "SELECT genome, accuracy, macs, params FROM evaluations WHERE search = ?", (self.search,)
+        )
         return {tuple(json.loads(g)): Evaluation(tuple(json.loads(g)), a, m, p) for g, a, m, p in rows}
 
     def add(self, evaluations: list[Evaluation]) -> None:
         self.connection.executemany(
             "INSERT OR IGNORE INTO evaluations VALUES (?, ?, ?, ?, ?)",
-            [(self.search, json.dumps(list(e.genome)), e.accuracy, e.macs, e.params) for e in evaluations])
+            [(self.search, json.dumps(list(e.genome)), e.accuracy, e.macs, e.params) for e in evaluations],
+        )
         self.connection.commit()
 
     def close(self) -> None:

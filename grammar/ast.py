@@ -1,4 +1,5 @@
 """The typed AST of a .stitch file; every node carries the span it was parsed from."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -283,8 +284,9 @@ class UseDecl:
     span: Span
 
 
-Statement = Union[DataDecl, ModelDecl, StitchDecl, SearchDecl, ExportDecl, RuleDecl, TransformDecl, PipelineDecl,
-                  ImportDecl, UseDecl]
+Statement = Union[
+    DataDecl, ModelDecl, StitchDecl, SearchDecl, ExportDecl, RuleDecl, TransformDecl, PipelineDecl, ImportDecl, UseDecl
+]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """Check explicit stitch points against the imported parents: the node exists and the two ends fit."""
+
 from __future__ import annotations
 
 import functools
@@ -52,13 +53,19 @@ def _pair(checker, arrow: ast.Arrow, models: tuple[str, str], resize: bool) -> P
     ends = []
     for ref in (arrow.source, arrow.target):
         if len(ref.parts) < 2 or ref.parts[0] not in models:
-            checker.error(ref.span, f"'{ref.dotted}' does not name a layer of {models[0]} or {models[1]}",
-                          f"write MODEL.PATH, for example {models[0]}.conv1")
+            checker.error(
+                ref.span,
+                f"'{ref.dotted}' does not name a layer of {models[0]} or {models[1]}",
+                f"write MODEL.PATH, for example {models[0]}.conv1",
+            )
             return None
         ends.append((ref.parts[0], ".".join(ref.parts[1:]), ref))
     if ends[0][0] == ends[1][0]:
-        checker.error(arrow.span, f"both ends of '{arrow.source.dotted} -> {arrow.target.dotted}' are in model {ends[0][0]}",
-                      "a stitch reads one parent and writes into the other")
+        checker.error(
+            arrow.span,
+            f"both ends of '{arrow.source.dotted} -> {arrow.target.dotted}' are in model {ends[0][0]}",
+            "a stitch reads one parent and writes into the other",
+        )
         return None
     points = [_resolve(checker, model, path, ref) for model, path, ref in ends]
     if None in points:

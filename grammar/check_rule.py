@@ -3,6 +3,7 @@
 Every name in `where`, `compute` and `rewrite` must be bound by the match (`%v`, `$a`) or by an earlier
 compute or rewrite statement; an unbound name is a located error here, never a failure at run time.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -29,7 +30,11 @@ class RuleChecker:
 
     def unbound(self, span: ast.Span, kind: str, shown: str, name: str, known) -> None:
         close = difflib.get_close_matches(name, sorted(known), n=1)
-        self.error(span, f"unbound {kind} '{shown}' in rule '{self.decl.name}'", f"did you mean '{close[0]}'?" if close else None)
+        self.error(
+            span,
+            f"unbound {kind} '{shown}' in rule '{self.decl.name}'",
+            f"did you mean '{close[0]}'?" if close else None,
+        )
 
     # ----- the whole rule ------------------------------------------------------------------------
     def check(self) -> RuleSpec | None:
@@ -73,8 +78,11 @@ class RuleChecker:
                     self.error(stmt.op_span, f"a rewrite creates one concrete op, not the op class '{op}'")
                 elif op not in OP_CLASSES:
                     close = difflib.get_close_matches(op, OP_CLASSES, n=1)
-                    self.error(stmt.op_span, f"unknown op class '{op}'",
-                               f"did you mean '{close[0]}'?" if close else f"op classes: {', '.join(sorted(OP_CLASSES))}")
+                    self.error(
+                        stmt.op_span,
+                        f"unknown op class '{op}'",
+                        f"did you mean '{close[0]}'?" if close else f"op classes: {', '.join(sorted(OP_CLASSES))}",
+                    )
             elif op not in onnx_ops():
                 close = difflib.get_close_matches(op, onnx_ops(), n=1)
                 self.error(stmt.op_span, f"unknown ONNX op '{op}'", f"did you mean '{close[0]}'?" if close else None)
@@ -86,8 +94,11 @@ class RuleChecker:
         roots = [i for i, s in enumerate(self.decl.match) if not any(v.name in used for v in s.outputs)]
         if len(roots) != 1:
             found = ", ".join(f"%{self.decl.match[i].outputs[0].name}" for i in roots) or "none (a cycle)"
-            self.error(self.decl.span, f"the match of rule '{self.decl.name}' needs exactly one root "
-                                       f"(a statement whose result the pattern does not use); found {found}")
+            self.error(
+                self.decl.span,
+                f"the match of rule '{self.decl.name}' needs exactly one root "
+                f"(a statement whose result the pattern does not use); found {found}",
+            )
             return None
         reached, stack = set(), [roots[0]]
         while stack:
@@ -97,8 +108,11 @@ class RuleChecker:
                 stack += [self.outputs[o.name] for o in self.decl.match[index].operands if o.name in self.outputs]
         for index, stmt in enumerate(self.decl.match):
             if index not in reached:
-                self.error(stmt.span, "this match statement is not connected to the pattern root",
-                           "matching starts at the root and walks its inputs")
+                self.error(
+                    stmt.span,
+                    "this match statement is not connected to the pattern root",
+                    "matching starts at the root and walks its inputs",
+                )
         return roots[0]
 
     # ----- rewrite ----------------------------------------------------------------------------------
@@ -130,8 +144,11 @@ class RuleChecker:
         if root is not None:
             for var in self.decl.match[root].outputs:
                 if var.name not in defined:
-                    self.error(self.decl.span, f"the rewrite of rule '{self.decl.name}' must define %{var.name} "
-                                               f"(the result of the match root)")
+                    self.error(
+                        self.decl.span,
+                        f"the rewrite of rule '{self.decl.name}' must define %{var.name} "
+                        f"(the result of the match root)",
+                    )
         return rest_sources
 
     def value_ref(self, name: str, span: ast.Span, defined: set[str]) -> None:
@@ -142,7 +159,10 @@ class RuleChecker:
         sources = [i for i, m in enumerate(self.decl.match) if stmt.ops[0] in expand(m.ops)]
         if len(sources) != 1:
             why = "no" if not sources else "more than one"
-            self.error(stmt.op_span, f"`...` copies the attributes of the matched {stmt.ops[0]}, but the match has {why} {stmt.ops[0]}")
+            self.error(
+                stmt.op_span,
+                f"`...` copies the attributes of the matched {stmt.ops[0]}, but the match has {why} {stmt.ops[0]}",
+            )
             return -1
         return sources[0]
 

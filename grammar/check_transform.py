@@ -1,4 +1,5 @@
 """Check `morphism` and `mutation` declarations: typed parameters, ranges, defaults, a known implementation."""
+
 from __future__ import annotations
 
 import difflib
@@ -17,8 +18,11 @@ def check_transform(checker, decl: ast.TransformDecl) -> TransformSpec | None:
     known = transform_implementations(decl.kind)
     if decl.impl.dotted not in known:
         close = difflib.get_close_matches(decl.impl.dotted, known, n=1)
-        checker.error(decl.impl.span, f"unknown {decl.kind} implementation '{decl.impl.dotted}'",
-                      f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}")
+        checker.error(
+            decl.impl.span,
+            f"unknown {decl.kind} implementation '{decl.impl.dotted}'",
+            f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}",
+        )
     params, seen = [], set()
     for param in decl.params:
         if param.name in seen:
@@ -36,8 +40,11 @@ def _param(checker, param: ast.Param) -> ParamSpec | None:
     kind = param.type
     if kind not in SCALARS and kind not in onnx_ops() and kind not in OP_CLASSES:
         close = difflib.get_close_matches(kind, [*SCALARS, *OP_CLASSES, *onnx_ops()], n=1)
-        checker.error(param.type_span, f"unknown parameter type '{kind}'",
-                      f"did you mean '{close[0]}'?" if close else "int, float, bool, or an op name such as Conv")
+        checker.error(
+            param.type_span,
+            f"unknown parameter type '{kind}'",
+            f"did you mean '{close[0]}'?" if close else "int, float, bool, or an op name such as Conv",
+        )
         return None
     low = high = None
     if param.range is not None:
@@ -66,7 +73,9 @@ def _default(checker, param: ast.Param, kind: str, low, high):
         checker.error(value.span, f"a {kind} parameter has no default (it names a node at run time)")
         return None
     if not isinstance(value, ast.Number) or (kind == "int" and not isinstance(value.value, int)):
-        checker.error(value.span, f"the default of '{param.name}' must be {'an integer' if kind == 'int' else 'a number'}")
+        checker.error(
+            value.span, f"the default of '{param.name}' must be {'an integer' if kind == 'int' else 'a number'}"
+        )
         return None
     if low is not None and not low <= value.value <= high:
         checker.error(value.span, f"the default {value.value} of '{param.name}' is outside {low}..{high}")

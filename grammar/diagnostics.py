@@ -1,4 +1,5 @@
 """Diagnostics: `file:line:col: error: message`, the source line, a caret under the span, an optional hint."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,11 @@ class Diagnostic:
 
     def render(self, source: str | None) -> str:
         lines = [f"{self.file}:{self.span.line}:{self.span.column}: error: {self.message}"]
-        text = source.splitlines()[self.span.line - 1] if source and 0 < self.span.line <= len(source.splitlines()) else None
+        text = (
+            source.splitlines()[self.span.line - 1]
+            if source and 0 < self.span.line <= len(source.splitlines())
+            else None
+        )
         if text is not None:
             width = self.span.end_column - self.span.column if self.span.end_line == self.span.line else 1
             lines.append(f"    {text}")

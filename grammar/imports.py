@@ -1,4 +1,5 @@
 """`import "file.stitch"` (declarations of another spec, cycles refused) and `use "passes.py"` (Python passes)."""
+
 from __future__ import annotations
 
 import functools
@@ -26,7 +27,7 @@ def import_spec(checker, decl: ast.ImportDecl) -> None:
     if full is None:
         return
     if full in checker.stack:
-        chain = " -> ".join(os.path.basename(p) for p in (*checker.stack[checker.stack.index(full):], full))
+        chain = " -> ".join(os.path.basename(p) for p in (*checker.stack[checker.stack.index(full) :], full))
         checker.error(decl.path.span, f"import cycle: {chain}")
         return
     try:
@@ -52,8 +53,11 @@ def merge(checker, imported, decl: ast.ImportDecl) -> None:
                 continue
             getattr(target, field)[name] = item
     target.uses += [u for u in imported.uses if u not in target.uses]
-    target.imports += [p for p in (*imported.imports, os.path.normpath(os.path.join(checker.base, decl.path.value)))
-                       if p not in target.imports]
+    target.imports += [
+        p
+        for p in (*imported.imports, os.path.normpath(os.path.join(checker.base, decl.path.value)))
+        if p not in target.imports
+    ]
 
 
 def use_passes(checker, decl: ast.UseDecl) -> None:
@@ -65,7 +69,9 @@ def use_passes(checker, decl: ast.UseDecl) -> None:
     except Exception as error:  # user code may raise anything; report it at the `use`
         frame = traceback.extract_tb(error.__traceback__)[-1]
         where = f" (line {frame.lineno})" if frame.filename == full else ""
-        checker.error(decl.path.span, f"cannot load passes from '{decl.path.value}'{where}: {type(error).__name__}: {error}")
+        checker.error(
+            decl.path.span, f"cannot load passes from '{decl.path.value}'{where}: {type(error).__name__}: {error}"
+        )
         return
     if full not in checker.program.uses:
         checker.program.uses.append(full)

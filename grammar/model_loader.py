@@ -1,4 +1,5 @@
 """Load a checked model declaration into the IR: ONNX files directly, torch modules through their export."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Parse .stitch text into the AST; syntax errors become diagnostics with a location."""
+
 from __future__ import annotations
 
 import functools
@@ -11,12 +12,33 @@ from . import ast
 from .diagnostics import Diagnostic, SpecError, point_span
 
 READABLE = {
-    "NAME": "a name", "STRING": "a string", "INT": "an integer", "SIGNED_NUMBER": "a number",
-    "DIRECTION": "maximize/minimize", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
-    "LSQB": "'['", "RSQB": "']'", "EQUAL": "'='", "COMMA": "','", "DOT": "'.'", "SEMICOLON": "';'",
-    "$END": "end of file", "VAR": "a %value", "ATTRVAR": "an $attribute", "NUMBER": "a number",
-    "CMP": "a comparison", "OPTIONAL": "'?'", "VBAR": "'|'", "COLON": "':'", "PLUS": "'+'", "MINUS": "'-'",
-    "STAR": "'*'", "SLASH": "'/'",
+    "NAME": "a name",
+    "STRING": "a string",
+    "INT": "an integer",
+    "SIGNED_NUMBER": "a number",
+    "DIRECTION": "maximize/minimize",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "EQUAL": "'='",
+    "COMMA": "','",
+    "DOT": "'.'",
+    "SEMICOLON": "';'",
+    "$END": "end of file",
+    "VAR": "a %value",
+    "ATTRVAR": "an $attribute",
+    "NUMBER": "a number",
+    "CMP": "a comparison",
+    "OPTIONAL": "'?'",
+    "VBAR": "'|'",
+    "COLON": "':'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
 }
 BINARY = {"or_": "or", "and_": "and", "add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 
@@ -108,8 +130,15 @@ class _ToAst(Transformer):
     def rule_decl(self, meta, children):
         name, match, *clauses = children
         found = {kind: body for kind, body in clauses}
-        return ast.RuleDecl(str(name), match, found.get("where", ()), found.get("compute", ()),
-                            found["rewrite"], found.get("ensures"), _token_span(name))
+        return ast.RuleDecl(
+            str(name),
+            match,
+            found.get("where", ()),
+            found.get("compute", ()),
+            found["rewrite"],
+            found.get("ensures"),
+            _token_span(name),
+        )
 
     def match_clause(self, meta, children):
         return tuple(children)
@@ -281,8 +310,9 @@ def _describe(token: Token) -> str:
 
 
 def _expected(error: UnexpectedInput) -> str:
-    expected = sorted({READABLE[name] if name in READABLE else _literal(name)
-                       for name in getattr(error, "expected", ()) or ()})
+    expected = sorted(
+        {READABLE[name] if name in READABLE else _literal(name) for name in getattr(error, "expected", ()) or ()}
+    )
     if not expected:
         return "something else"
     return expected[0] if len(expected) == 1 else "one of " + ", ".join(expected)

@@ -1,4 +1,5 @@
 """The checked program: names resolved, values typed and in range, paths absolute."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """The typed graph IR: values, nodes, graphs; ONNX import and lowering; cost model; ORT execution."""
+
 from .errors import ModelLoadError
 from .graph import Graph
 from .node import Attribute, Node, Provenance
@@ -6,4 +7,14 @@ from .onnx_import import from_onnx, load_onnx
 from .types import TensorType
 from .value import Value
 
-__all__ = ["Attribute", "Graph", "ModelLoadError", "Node", "Provenance", "TensorType", "Value", "from_onnx", "load_onnx"]
+__all__ = [
+    "Attribute",
+    "Graph",
+    "ModelLoadError",
+    "Node",
+    "Provenance",
+    "TensorType",
+    "Value",
+    "from_onnx",
+    "load_onnx",
+]

@@ -3,6 +3,7 @@
 MACs count the multiply-accumulates of Conv, ConvTranspose, Gemm and MatMul for one sample (the leading
 batch dim excluded), the convention behind the published figures (ResNet-18 at 224x224: 1.82 G).
 """
+
 from __future__ import annotations
 
 import math
@@ -69,5 +70,6 @@ _MACS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul
 
 def node_params(node: Node) -> int:
     """Elements of the floating-point constants this node reads (shared constants count at every reader)."""
-    return sum(v.const.size for v in node.inputs
-               if v is not None and v.is_const and np.issubdtype(v.const.dtype, np.floating))
+    return sum(
+        v.const.size for v in node.inputs if v is not None and v.is_const and np.issubdtype(v.const.dtype, np.floating)
+    )

@@ -4,6 +4,7 @@ Guarantees: a location that is absolute or resolves (symlinks included) outside 
 model is refused before any file is opened; a missing file or one shorter than the declared range is a
 ModelLoadError naming the model and the location.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ def _check(tensor: onnx.TensorProto, folder: str, path: str) -> None:
     location = info.location
     target = os.path.realpath(os.path.join(folder, location))
     if os.path.isabs(location) or os.path.commonpath([folder, target]) != folder:
-        raise ModelLoadError(path, f"external data path '{location}' of tensor '{tensor.name}' leaves the model's folder")
+        raise ModelLoadError(
+            path, f"external data path '{location}' of tensor '{tensor.name}' leaves the model's folder"
+        )
     if not os.path.isfile(target):
         raise ModelLoadError(path, f"missing external data file '{location}' for tensor '{tensor.name}'")
     end = (info.offset or 0) + (info.length or 0)

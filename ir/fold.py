@@ -9,6 +9,7 @@ computed at inference). When ONNX Runtime cannot run the constant part the graph
 We fold ourselves rather than through onnx-graphsurgeon's `fold_constants` so that value names,
 provenance and opaque types are never round-tripped through a second IR.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,15 @@ from .subgraphs import has_subgraphs
 from .types import TensorType, value_info
 from .value import Value
 
-NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
-                    "Bernoulli", "Dropout"}
+NONDETERMINISTIC = {
+    "RandomNormal",
+    "RandomUniform",
+    "RandomNormalLike",
+    "RandomUniformLike",
+    "Multinomial",
+    "Bernoulli",
+    "Dropout",
+}
 
 
 def fold_constants(graph: Graph) -> int:
@@ -51,8 +59,11 @@ def _fold_static_shapes(graph: Graph) -> int:
 
 
 def _static_shape(value: Value) -> bool:
-    return isinstance(value.type, TensorType) and value.type.shape is not None and all(
-        isinstance(d, int) for d in value.type.shape)
+    return (
+        isinstance(value.type, TensorType)
+        and value.type.shape is not None
+        and all(isinstance(d, int) for d in value.type.shape)
+    )
 
 
 def _foldable(graph: Graph) -> list[Node]:
@@ -60,8 +71,13 @@ def _foldable(graph: Graph) -> list[Node]:
     nodes = []
     for node in graph.nodes:
         inputs = [v for v in node.inputs if v is not None]
-        if (node.domain or node.op in NONDETERMINISTIC or not inputs or has_subgraphs(node)
-                or not all(v.is_const or id(v) in computed for v in inputs)):
+        if (
+            node.domain
+            or node.op in NONDETERMINISTIC
+            or not inputs
+            or has_subgraphs(node)
+            or not all(v.is_const or id(v) in computed for v in inputs)
+        ):
             continue
         nodes.append(node)
         computed.update(id(v) for v in node.outputs)
@@ -72,20 +88,31 @@ def _boundary(graph: Graph, foldable: list[Node]) -> list[Value]:
     """Outputs of folded nodes that an unfolded node or a graph output reads."""
     inside = {id(n) for n in foldable}
     outputs = {id(v) for v in graph.outputs}
-    return [v for n in foldable for v in n.outputs
-            if v.name and (id(v) in outputs or any(id(user) not in inside for user, _ in v.uses))]
+    return [
+        v
+        for n in foldable
+        for v in n.outputs
+        if v.name and (id(v) in outputs or any(id(user) not in inside for user, _ in v.uses))
+    ]
 
 
 def _evaluate(graph: Graph, nodes: list[Node], wanted: list[Value]) -> list[np.ndarray] | None:
     from .runtime import session
 
     constants = {id(v): v for n in nodes for v in n.inputs if v is not None and v.is_const}
-    protos = [helper.make_node(n.op, ["" if v is None else v.name for v in n.inputs], [v.name for v in n.outputs])
-              for n in nodes]
+    protos = [
+        helper.make_node(n.op, ["" if v is None else v.name for v in n.inputs], [v.name for v in n.outputs])
+        for n in nodes
+    ]
     for proto, node in zip(protos, nodes):
         proto.attribute.extend(a.to_onnx(k) for k, a in node.attributes.items())
-    body = helper.make_graph(protos, "fold", [], [value_info(v.name, None) for v in wanted],
-                             [numpy_helper.from_array(v.const, v.name) for v in constants.values()])
+    body = helper.make_graph(
+        protos,
+        "fold",
+        [],
+        [value_info(v.name, None) for v in wanted],
+        [numpy_helper.from_array(v.const, v.name) for v in constants.values()],
+    )
     opsets = [helper.make_opsetid(d, v) for d, v in graph.opset_imports.items()]
     model = helper.make_model(body, opset_imports=opsets)
     model.ir_version = helper.find_min_ir_version_for(opsets, ignore_unknown=True)

@@ -1,4 +1,5 @@
 """The graph: inputs, constants, nodes in topological order, outputs, and the editing operations passes use."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -147,8 +148,15 @@ class Graph:
         other.constants = {name: clone(v) for name, v in self.constants.items()}
         for node in self.nodes:
             inputs = [None if v is None else mapping[id(v)] for v in node.inputs]
-            twin = Node(node.op, inputs, [clone(v) for v in node.outputs], node.name, node.domain,
-                        dict(node.attributes), node.provenance)
+            twin = Node(
+                node.op,
+                inputs,
+                [clone(v) for v in node.outputs],
+                node.name,
+                node.domain,
+                dict(node.attributes),
+                node.provenance,
+            )
             other._attach(twin)
             other.nodes.append(twin)
         other.outputs = [mapping[id(v)] for v in self.outputs]

@@ -1,4 +1,5 @@
 """Inline one graph into another: copies its constants and nodes under a name prefix, binding its inputs."""
+
 from __future__ import annotations
 
 from .graph import Graph
@@ -18,8 +19,15 @@ def inline(source: Graph, into: Graph, inputs: list[Value], prefix: str) -> dict
         mapping[id(value)] = into.add_constant(prefix + value.name, value.const)
     for node in source.nodes:
         outputs = [Value(into.fresh_name(prefix + v.name), v.type) for v in node.outputs]
-        copy = Node(node.op, [None if v is None else mapping[id(v)] for v in node.inputs], outputs,
-                    into.fresh_name(prefix + node.name), node.domain, dict(node.attributes), node.provenance)
+        copy = Node(
+            node.op,
+            [None if v is None else mapping[id(v)] for v in node.inputs],
+            outputs,
+            into.fresh_name(prefix + node.name),
+            node.domain,
+            dict(node.attributes),
+            node.provenance,
+        )
         into._attach(copy)
         into.nodes.append(copy)
         mapping.update({id(old): new for old, new in zip(node.outputs, outputs)})

@@ -1,4 +1,5 @@
 """Nodes: an ONNX op (domain, name) with typed attributes, inputs, outputs, a stable name and provenance."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

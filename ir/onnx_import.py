@@ -7,6 +7,7 @@ nodes become constants; model-local functions are carried; nodes computing only 
 into constants (see fold.py); node provenance holds the exporter's module path. Failures raise
 ModelLoadError naming the file.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,9 @@ def load_onnx(path: str | os.PathLike, parent: str | None = None, fold: bool = T
     try:
         model = onnx.load(path, load_external_data=False)
     except DecodeError:
-        raise ModelLoadError(path, "not a readable ONNX model (truncated or corrupt: the protobuf does not parse)") from None
+        raise ModelLoadError(
+            path, "not a readable ONNX model (truncated or corrupt: the protobuf does not parse)"
+        ) from None
     except (RuntimeError, ValueError, OSError) as error:
         raise ModelLoadError(path, f"not a readable ONNX model ({_first_line(error)})") from None
     if not model.graph.node and not model.graph.output:
@@ -85,8 +88,9 @@ def _infer_shapes(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
         raise ModelLoadError(source, f"ONNX shape inference failed ({_first_line(error)})") from None
 
 
-def _add_node(graph: Graph, proto: onnx.NodeProto, values: dict[str, Value], types: dict, parent: str,
-              source: str) -> None:
+def _add_node(
+    graph: Graph, proto: onnx.NodeProto, values: dict[str, Value], types: dict, parent: str, source: str
+) -> None:
     inputs = []
     for name in proto.input:
         if name == "":
@@ -130,7 +134,7 @@ def module_path(node_name: str) -> str:
     for part in node_name.strip("/").split("/")[:-1]:
         head = part.rpartition(".")[0]
         if head and (path == head or path.endswith("." + head)):
-            path = path[:len(path) - len(head)] + part
+            path = path[: len(path) - len(head)] + part
         else:
             path = f"{path}.{part}" if path else part
     return path or node_name.strip("/")

@@ -5,6 +5,7 @@ they went in; constants read by nodes, by graph outputs or by name from inside a
 initializers; `opset` converts the result with onnx's version converter, and a
 conversion that leaves invalid nodes raises (onnx.checker's ValidationError) instead of returning them.
 """
+
 from __future__ import annotations
 
 import onnx
@@ -33,8 +34,12 @@ def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -
         proto.attribute.extend(a.to_onnx(k) for k, a in node.attributes.items())
     initializers = [numpy_helper.from_array(v.const, v.name) for v in _used_constants(graph)]
     outputs = {id(v) for v in graph.outputs}
-    value_infos = [v.type.to_onnx(v.name) for n in graph.nodes for v in n.outputs
-                   if v.type is not None and v.name and id(v) not in outputs]
+    value_infos = [
+        v.type.to_onnx(v.name)
+        for n in graph.nodes
+        for v in n.outputs
+        if v.type is not None and v.name and id(v) not in outputs
+    ]
     proto_graph = helper.make_graph(
         nodes,
         graph.name,
@@ -46,8 +51,9 @@ def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -
     opsets = dict(graph.opset_imports)
     opsets.setdefault("", opset or 17)
     opset_protos = [helper.make_opsetid(domain, version) for domain, version in sorted(opsets.items())]
-    model = helper.make_model(proto_graph, opset_imports=opset_protos, producer_name=producer,
-                              functions=graph.functions)
+    model = helper.make_model(
+        proto_graph, opset_imports=opset_protos, producer_name=producer, functions=graph.functions
+    )
     minimum = helper.find_min_ir_version_for(opset_protos, ignore_unknown=True)
     model.ir_version = max(minimum, 8) if graph.functions else minimum
     if opset is not None and opset != graph.opset_imports.get(""):
@@ -59,13 +65,15 @@ def _convert(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
     """onnx's version converter, which only sees initializers that are also graph inputs: list them, convert,
     unlist them. A conversion that leaves invalid nodes (missing adapters) raises the checker's error."""
     count = len(model.graph.input)
-    model.graph.input.extend(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims))
-                             for t in model.graph.initializer)
+    model.graph.input.extend(
+        helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in model.graph.initializer
+    )
     converted = onnx.version_converter.convert_version(model, opset)
     del model.graph.input[count:]
     del converted.graph.input[count:]
-    converted.ir_version = max(converted.ir_version,
-                               helper.find_min_ir_version_for(list(converted.opset_import), ignore_unknown=True))
+    converted.ir_version = max(
+        converted.ir_version, helper.find_min_ir_version_for(list(converted.opset_import), ignore_unknown=True)
+    )
     onnx.checker.check_model(converted)
     return converted
 

@@ -1,4 +1,5 @@
 """Run IR graphs with ONNX Runtime: CPU by default, CUDA only when its provider can really load."""
+
 from __future__ import annotations
 
 import functools
@@ -24,10 +25,14 @@ def providers() -> tuple[str, ...]:
     ort = _ort()
     if os.environ.get("STITCHC_DEVICE", "cpu") == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
         try:
-            probe = onnx.helper.make_model(onnx.helper.make_graph(
-                [onnx.helper.make_node("Identity", ["x"], ["y"])], "probe",
-                [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
-                [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])]))
+            probe = onnx.helper.make_model(
+                onnx.helper.make_graph(
+                    [onnx.helper.make_node("Identity", ["x"], ["y"])],
+                    "probe",
+                    [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+                    [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+                )
+            )
             session = ort.InferenceSession(probe.SerializeToString(), providers=["CUDAExecutionProvider"])
             if "CUDAExecutionProvider" in session.get_providers():
                 return ("CUDAExecutionProvider", "CPUExecutionProvider")
@@ -57,5 +62,5 @@ def run(model: Graph | onnx.ModelProto, inputs: np.ndarray | dict, batch: int = 
     if isinstance(inputs, dict):
         return sess.run(None, inputs)
     name = sess.get_inputs()[0].name
-    chunks = [sess.run(None, {name: inputs[i:i + batch]}) for i in range(0, len(inputs), batch)]
+    chunks = [sess.run(None, {name: inputs[i : i + batch]}) for i in range(0, len(inputs), batch)]
     return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]

@@ -1,4 +1,5 @@
 """Subgraph attributes (If, Loop, Scan bodies) and the outer values they read by name."""
+
 from __future__ import annotations
 
 from typing import Iterator

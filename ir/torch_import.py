@@ -5,6 +5,7 @@ provenance holds module paths ('layer1.0.conv1') from either exporter; `load_tor
 file, a missing class, a module that cannot be built and weights that cannot be read or do not fit as a
 ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -23,8 +24,14 @@ from .onnx_import import from_onnx
 from .types import TensorType
 
 
-def from_torch(module: torch.nn.Module, example_inputs, parent: str | None = None, dynamo: bool = False,
-               batch_dim: str | None = "N", opset: int = 17) -> Graph:
+def from_torch(
+    module: torch.nn.Module,
+    example_inputs,
+    parent: str | None = None,
+    dynamo: bool = False,
+    batch_dim: str | None = "N",
+    opset: int = 17,
+) -> Graph:
     """The IR graph of `module` traced on `example_inputs` (a tensor or a tuple of tensors).
 
     With `batch_dim`, dim 0 of every input and output is the symbol of that name (TorchScript exporter);
@@ -36,8 +43,9 @@ def from_torch(module: torch.nn.Module, example_inputs, parent: str | None = Non
     return from_onnx(model, parent, source=f"<torch {parent}>")
 
 
-def export_onnx(module: torch.nn.Module, inputs: tuple, dynamo: bool = False, batch_dim: str | None = "N",
-                opset: int = 17) -> onnx.ModelProto:
+def export_onnx(
+    module: torch.nn.Module, inputs: tuple, dynamo: bool = False, batch_dim: str | None = "N", opset: int = 17
+) -> onnx.ModelProto:
     """The ONNX model torch.onnx.export makes of `module` in eval mode (the one from_torch imports)."""
     return onnx.load_from_string(_export(module, inputs, dynamo, batch_dim, opset))
 
@@ -50,20 +58,30 @@ def _export(module, inputs: tuple, dynamo: bool, batch_dim: str | None, opset: i
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             if dynamo:
-                program = torch.onnx.export(module, inputs, dynamo=True, opset_version=max(opset, 18),
-                                            input_names=names, verbose=False)
+                program = torch.onnx.export(
+                    module, inputs, dynamo=True, opset_version=max(opset, 18), input_names=names, verbose=False
+                )
                 program.optimize()
                 return program.model_proto.SerializeToString()
             axes = {name: {0: batch_dim} for name in names} if batch_dim else None
-            torch.onnx.export(module, inputs, buffer, dynamo=False, opset_version=opset, input_names=names,
-                              dynamic_axes=axes, verbose=False)
+            torch.onnx.export(
+                module,
+                inputs,
+                buffer,
+                dynamo=False,
+                opset_version=opset,
+                input_names=names,
+                dynamic_axes=axes,
+                verbose=False,
+            )
     finally:
         module.train(was_training)
     return buffer.getvalue()
 
 
-def load_torch(spec: str, weights: str | os.PathLike | None, input_type: TensorType | Sequence,
-               parent: str | None = None) -> Graph:
+def load_torch(
+    spec: str, weights: str | os.PathLike | None, input_type: TensorType | Sequence, parent: str | None = None
+) -> Graph:
     """Builds `ClassName()` from "path/file.py:ClassName", loads `weights`, exports it on an input of `input_type`.
 
     `input_type` is a TensorType or a shape (float32); symbolic dims (strings) become dynamic of that name.
@@ -93,8 +111,11 @@ def _instantiate(path: str, class_name: str) -> torch.nn.Module:
         raise ModelLoadError(path, f"cannot import ({type(error).__name__}: {_first_line(error)})") from None
     cls = getattr(code, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
-        known = sorted(k for k, v in vars(code).items() if isinstance(v, type) and issubclass(v, torch.nn.Module)
-                       and v.__module__ == name)
+        known = sorted(
+            k
+            for k, v in vars(code).items()
+            if isinstance(v, type) and issubclass(v, torch.nn.Module) and v.__module__ == name
+        )
         raise ModelLoadError(path, f"no nn.Module class '{class_name}' (defines: {', '.join(known) or 'none'})")
     try:
         return cls()

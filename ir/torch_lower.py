@@ -6,6 +6,7 @@ every other constant a buffer; forward takes the graph inputs in order and retur
 tuple of outputs. An op the table lacks, or an attribute its function does not take, raises
 TorchLoweringError naming the op and the node, before anything runs.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -75,7 +76,9 @@ def _emit(body: fx.Graph, node: Node, env: dict[int, fx.Node], opset: int) -> No
         op = f"{node.domain}.{node.op}" if node.domain else node.op
         raise TorchLoweringError(f"no torch lowering for op {op} (node {node.name})")
     if has_subgraphs(node):
-        raise TorchLoweringError(f"op {node.op} (node {node.name}) has subgraph attributes, which have no torch lowering")
+        raise TorchLoweringError(
+            f"op {node.op} (node {node.name}) has subgraph attributes, which have no torch lowering"
+        )
     args = [None if v is None else env[id(v)] for v in node.inputs]
     while args and args[-1] is None:
         args.pop()

@@ -4,6 +4,7 @@ Each function takes the node's inputs as tensors (None for an omitted optional i
 keyword arguments named as in ONNX (plus `opset` where the semantics changed between opsets). OPS maps
 an ONNX op name to its function; an op missing here cannot be lowered to torch.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,10 +13,18 @@ import torch
 import torch.nn.functional as F
 from onnx import TensorProto
 
-DTYPES = {TensorProto.FLOAT: torch.float32, TensorProto.DOUBLE: torch.float64, TensorProto.FLOAT16: torch.float16,
-          TensorProto.BFLOAT16: torch.bfloat16, TensorProto.INT64: torch.int64, TensorProto.INT32: torch.int32,
-          TensorProto.INT16: torch.int16, TensorProto.INT8: torch.int8, TensorProto.UINT8: torch.uint8,
-          TensorProto.BOOL: torch.bool}
+DTYPES = {
+    TensorProto.FLOAT: torch.float32,
+    TensorProto.DOUBLE: torch.float64,
+    TensorProto.FLOAT16: torch.float16,
+    TensorProto.BFLOAT16: torch.bfloat16,
+    TensorProto.INT64: torch.int64,
+    TensorProto.INT32: torch.int32,
+    TensorProto.INT16: torch.int16,
+    TensorProto.INT8: torch.int8,
+    TensorProto.UINT8: torch.uint8,
+    TensorProto.BOOL: torch.bool,
+}
 
 
 def _ints(t) -> list[int]:
@@ -69,8 +78,19 @@ def conv(x, w, b=None, *, kernel_shape=None, strides=None, pads=None, dilations=
     return fn(x, w, b, strides, padding, dilations, group)
 
 
-def conv_transpose(x, w, b=None, *, kernel_shape=None, strides=None, pads=None, dilations=None, group=1,
-                   output_padding=None, auto_pad="NOTSET"):
+def conv_transpose(
+    x,
+    w,
+    b=None,
+    *,
+    kernel_shape=None,
+    strides=None,
+    pads=None,
+    dilations=None,
+    group=1,
+    output_padding=None,
+    auto_pad="NOTSET",
+):
     spatial = w.dim() - 2
     strides, dilations = strides or [1] * spatial, dilations or [1] * spatial
     output_padding = output_padding or [0] * spatial
@@ -113,15 +133,17 @@ def _pool(x, kernel_shape, strides, pads, auto_pad, dilations, fill):
     return F.pad(x, _torch_pad(pads), value=fill), strides, [0] * half, dilations
 
 
-def max_pool(x, *, kernel_shape, strides=None, pads=None, auto_pad="NOTSET", dilations=None, ceil_mode=0,
-             storage_order=0):
+def max_pool(
+    x, *, kernel_shape, strides=None, pads=None, auto_pad="NOTSET", dilations=None, ceil_mode=0, storage_order=0
+):
     x, strides, padding, dilations = _pool(x, kernel_shape, strides, pads, auto_pad, dilations, -math.inf)
     fn = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[len(kernel_shape) - 1]
     return fn(x, kernel_shape, strides, padding, dilations, bool(ceil_mode))
 
 
-def average_pool(x, *, kernel_shape, strides=None, pads=None, auto_pad="NOTSET", ceil_mode=0,
-                 count_include_pad=0, dilations=None):
+def average_pool(
+    x, *, kernel_shape, strides=None, pads=None, auto_pad="NOTSET", ceil_mode=0, count_include_pad=0, dilations=None
+):
     if dilations and any(d != 1 for d in dilations):
         raise NotImplementedError("AveragePool with dilations")
     spatial = len(kernel_shape)
@@ -335,9 +357,23 @@ def pad(x, pads=None, value=None, axes=None, *, mode="constant", **attributes):
     return F.pad(x, order, mode=torch_mode)
 
 
-def resize(x, roi=None, scales=None, sizes=None, *, mode="nearest", coordinate_transformation_mode="half_pixel",
-           nearest_mode="round_prefer_floor", cubic_coeff_a=-0.75, exclude_outside=0, extrapolation_value=0.0,
-           antialias=0, axes=None, keep_aspect_ratio_policy="stretch", opset=13):
+def resize(
+    x,
+    roi=None,
+    scales=None,
+    sizes=None,
+    *,
+    mode="nearest",
+    coordinate_transformation_mode="half_pixel",
+    nearest_mode="round_prefer_floor",
+    cubic_coeff_a=-0.75,
+    exclude_outside=0,
+    extrapolation_value=0.0,
+    antialias=0,
+    axes=None,
+    keep_aspect_ratio_policy="stretch",
+    opset=13,
+):
     if opset < 11:
         roi, scales = None, roi
     if sizes is not None and sizes.numel():
@@ -348,15 +384,23 @@ def resize(x, roi=None, scales=None, sizes=None, *, mode="nearest", coordinate_t
     if mode == "nearest":
         if coordinate_transformation_mode == "asymmetric" and nearest_mode == "floor":
             return F.interpolate(x, size, scale, mode="nearest")
-        if coordinate_transformation_mode in ("half_pixel", "pytorch_half_pixel") and nearest_mode == "round_prefer_ceil":
+        if (
+            coordinate_transformation_mode in ("half_pixel", "pytorch_half_pixel")
+            and nearest_mode == "round_prefer_ceil"
+        ):
             return F.interpolate(x, size, scale, mode="nearest-exact")
-    elif mode in ("linear", "cubic") and coordinate_transformation_mode in ("half_pixel", "pytorch_half_pixel",
-                                                                           "align_corners") and not antialias:
+    elif (
+        mode in ("linear", "cubic")
+        and coordinate_transformation_mode in ("half_pixel", "pytorch_half_pixel", "align_corners")
+        and not antialias
+    ):
         torch_mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[x.dim() - 2] if mode == "linear" else "bicubic"
         align = coordinate_transformation_mode == "align_corners"
         return F.interpolate(x, size, scale, mode=torch_mode, align_corners=align)
-    raise NotImplementedError(f"Resize mode={mode} coordinate_transformation_mode={coordinate_transformation_mode}"
-                              f" nearest_mode={nearest_mode}")
+    raise NotImplementedError(
+        f"Resize mode={mode} coordinate_transformation_mode={coordinate_transformation_mode}"
+        f" nearest_mode={nearest_mode}"
+    )
 
 
 def upsample(x, scales=None, *, mode="nearest", **attributes):
@@ -378,7 +422,7 @@ def gather(x, indices, *, axis=0):
     axis = _axis(axis, x.dim())
     indices = torch.where(indices < 0, indices + x.shape[axis], indices)
     picked = x.index_select(axis, indices.reshape(-1))
-    return picked.reshape(tuple(x.shape[:axis]) + tuple(indices.shape) + tuple(x.shape[axis + 1:]))
+    return picked.reshape(tuple(x.shape[:axis]) + tuple(indices.shape) + tuple(x.shape[axis + 1 :]))
 
 
 def gather_elements(x, indices, *, axis=0):
@@ -395,8 +439,11 @@ def slice_(x, starts=None, ends=None, axes=None, steps=None, **attributes):
         axis = _axis(axis, x.dim())
         picked = range(*slice(start, end, step).indices(x.shape[axis]))
         if step > 0:
-            x = x.narrow(axis, picked.start, len(picked)) if step == 1 else x.index_select(
-                axis, torch.tensor(list(picked), dtype=torch.int64, device=x.device))
+            x = (
+                x.narrow(axis, picked.start, len(picked))
+                if step == 1
+                else x.index_select(axis, torch.tensor(list(picked), dtype=torch.int64, device=x.device))
+            )
         else:
             x = x.index_select(axis, torch.tensor(list(picked), dtype=torch.int64, device=x.device))
     return x
@@ -446,34 +493,98 @@ def arg_min(x, *, axis=0, keepdims=1, select_last_index=0):
 
 
 OPS = {
-    "Conv": conv, "ConvTranspose": conv_transpose, "BatchNormalization": batch_normalization,
-    "InstanceNormalization": instance_normalization, "LayerNormalization": layer_normalization, "LRN": lrn,
-    "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
+    "Conv": conv,
+    "ConvTranspose": conv_transpose,
+    "BatchNormalization": batch_normalization,
+    "InstanceNormalization": instance_normalization,
+    "LayerNormalization": layer_normalization,
+    "LRN": lrn,
+    "MaxPool": max_pool,
+    "AveragePool": average_pool,
+    "GlobalAveragePool": global_average_pool,
     "GlobalMaxPool": global_max_pool,
-    "Gemm": gemm, "MatMul": matmul, "Einsum": einsum,
-    "Add": add, "Sub": sub, "Mul": mul, "Div": div, "Pow": pow_,
-    "Sqrt": _unary(torch.sqrt), "Exp": _unary(torch.exp), "Log": _unary(torch.log), "Neg": _unary(torch.neg),
-    "Abs": _unary(torch.abs), "Reciprocal": _unary(torch.reciprocal), "Floor": _unary(torch.floor),
-    "Ceil": _unary(torch.ceil), "Erf": _unary(torch.erf), "Sin": _unary(torch.sin), "Cos": _unary(torch.cos),
-    "Sign": _unary(torch.sign), "Not": _unary(torch.logical_not), "Relu": _unary(torch.relu),
-    "Sigmoid": _unary(torch.sigmoid), "Tanh": _unary(torch.tanh), "Softplus": _unary(F.softplus),
-    "Softsign": _unary(F.softsign), "Mish": _unary(F.mish),
-    "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid, "HardSwish": hard_swish, "Clip": clip, "Elu": elu,
-    "Selu": selu, "PRelu": prelu, "Gelu": gelu, "Softmax": softmax, "LogSoftmax": log_softmax,
-    "Sum": _variadic(torch.add), "Mean": mean, "Max": _variadic(torch.maximum), "Min": _variadic(torch.minimum),
-    "Equal": torch.eq, "Less": torch.lt, "LessOrEqual": torch.le, "Greater": torch.gt, "GreaterOrEqual": torch.ge,
-    "And": torch.logical_and, "Or": torch.logical_or, "Xor": torch.logical_xor, "Where": where,
-    "Cast": cast, "CastLike": cast_like,
-    "Identity": identity, "Dropout": dropout, "Concat": concat, "Split": split, "Reshape": reshape,
-    "Flatten": flatten, "Transpose": transpose, "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Pad": pad,
-    "Resize": resize, "Upsample": upsample, "Shape": shape, "Size": size, "Gather": gather,
-    "GatherElements": gather_elements, "Slice": slice_, "ConstantOfShape": constant_of_shape, "Expand": expand,
-    "Tile": tile, "Range": range_,
-    "ReduceMean": _reduce(lambda x, d, k: x.mean(d, keepdim=k)), "ReduceSum": _reduce(lambda x, d, k: x.sum(d, keepdim=k)),
-    "ReduceMax": _reduce(lambda x, d, k: x.amax(d, keepdim=k)), "ReduceMin": _reduce(lambda x, d, k: x.amin(d, keepdim=k)),
-    "ReduceProd": _reduce(_reduce_prod), "ReduceL2": _reduce(lambda x, d, k: x.square().sum(d, keepdim=k).sqrt()),
+    "Gemm": gemm,
+    "MatMul": matmul,
+    "Einsum": einsum,
+    "Add": add,
+    "Sub": sub,
+    "Mul": mul,
+    "Div": div,
+    "Pow": pow_,
+    "Sqrt": _unary(torch.sqrt),
+    "Exp": _unary(torch.exp),
+    "Log": _unary(torch.log),
+    "Neg": _unary(torch.neg),
+    "Abs": _unary(torch.abs),
+    "Reciprocal": _unary(torch.reciprocal),
+    "Floor": _unary(torch.floor),
+    "Ceil": _unary(torch.ceil),
+    "Erf": _unary(torch.erf),
+    "Sin": _unary(torch.sin),
+    "Cos": _unary(torch.cos),
+    "Sign": _unary(torch.sign),
+    "Not": _unary(torch.logical_not),
+    "Relu": _unary(torch.relu),
+    "Sigmoid": _unary(torch.sigmoid),
+    "Tanh": _unary(torch.tanh),
+    "Softplus": _unary(F.softplus),
+    "Softsign": _unary(F.softsign),
+    "Mish": _unary(F.mish),
+    "LeakyRelu": leaky_relu,
+    "HardSigmoid": hard_sigmoid,
+    "HardSwish": hard_swish,
+    "Clip": clip,
+    "Elu": elu,
+    "Selu": selu,
+    "PRelu": prelu,
+    "Gelu": gelu,
+    "Softmax": softmax,
+    "LogSoftmax": log_softmax,
+    "Sum": _variadic(torch.add),
+    "Mean": mean,
+    "Max": _variadic(torch.maximum),
+    "Min": _variadic(torch.minimum),
+    "Equal": torch.eq,
+    "Less": torch.lt,
+    "LessOrEqual": torch.le,
+    "Greater": torch.gt,
+    "GreaterOrEqual": torch.ge,
+    "And": torch.logical_and,
+    "Or": torch.logical_or,
+    "Xor": torch.logical_xor,
+    "Where": where,
+    "Cast": cast,
+    "CastLike": cast_like,
+    "Identity": identity,
+    "Dropout": dropout,
+    "Concat": concat,
+    "Split": split,
+    "Reshape": reshape,
+    "Flatten": flatten,
+    "Transpose": transpose,
+    "Squeeze": squeeze,
+    "Unsqueeze": unsqueeze,
+    "Pad": pad,
+    "Resize": resize,
+    "Upsample": upsample,
+    "Shape": shape,
+    "Size": size,
+    "Gather": gather,
+    "GatherElements": gather_elements,
+    "Slice": slice_,
+    "ConstantOfShape": constant_of_shape,
+    "Expand": expand,
+    "Tile": tile,
+    "Range": range_,
+    "ReduceMean": _reduce(lambda x, d, k: x.mean(d, keepdim=k)),
+    "ReduceSum": _reduce(lambda x, d, k: x.sum(d, keepdim=k)),
+    "ReduceMax": _reduce(lambda x, d, k: x.amax(d, keepdim=k)),
+    "ReduceMin": _reduce(lambda x, d, k: x.amin(d, keepdim=k)),
+    "ReduceProd": _reduce(_reduce_prod),
+    "ReduceL2": _reduce(lambda x, d, k: x.square().sum(d, keepdim=k).sqrt()),
     "ReduceSumSquare": _reduce(lambda x, d, k: x.square().sum(d, keepdim=k)),
-    "ArgMax": arg_max, "ArgMin": arg_min,
+    "ArgMax": arg_max,
+    "ArgMin": arg_min,
 }
 
 TUPLE_OPS = {"Split", "Dropout"}  # these return a tuple of all their outputs

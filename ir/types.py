@@ -1,4 +1,5 @@
 """Tensor types of the IR: an element type and a shape whose dims are ints or symbols."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """SSA values: produced once (by a node output, a graph input or a constant), used by an ordered list of node inputs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

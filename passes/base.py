@@ -1,4 +1,6 @@
-"""Pass infrastructure: a pass maps a graph to a PassResult; a manager runs a sequence of them; a registry names them."""
+"""Pass infrastructure: a pass maps a graph to a PassResult, a manager runs a sequence of them, a registry
+names them."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -35,8 +37,14 @@ class PassManager(PassBase):
     With `debug`, the graph is verified after every pass and a broken graph names the pass that broke it.
     """
 
-    def __init__(self, passes: list[PassBase], fixpoint: bool = False, max_rounds: int = 16, debug: bool = False,
-                 name: str = "pipeline"):
+    def __init__(
+        self,
+        passes: list[PassBase],
+        fixpoint: bool = False,
+        max_rounds: int = 16,
+        debug: bool = False,
+        name: str = "pipeline",
+    ):
         self.passes = passes
         self.fixpoint = fixpoint
         self.max_rounds = max_rounds

@@ -2,6 +2,7 @@
 
 Morphisms that change a Conv's output channels (Net2WiderNet, growing units) rewrite exactly this path.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,9 +13,25 @@ from stitchc.ir import Graph, Node, TensorType
 
 from .transform_base import replace_constant, single_consumer
 
-CHANNELWISE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus",
-               "Identity", "Dropout", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-               "BatchNormalization"}
+CHANNELWISE = {
+    "Relu",
+    "LeakyRelu",
+    "Sigmoid",
+    "Tanh",
+    "Clip",
+    "Elu",
+    "Selu",
+    "HardSigmoid",
+    "HardSwish",
+    "Softplus",
+    "Identity",
+    "Dropout",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "BatchNormalization",
+}
 
 
 def fan_in_path(graph: Graph, site: Node) -> tuple[list[Node], Node] | None:
@@ -35,8 +52,13 @@ def fan_in_path(graph: Graph, site: Node) -> tuple[list[Node], Node] | None:
             return chain, following
         elif following.op == "Flatten" and following.attr("axis", 1) == 1:
             gemm = single_consumer(following)
-            if gemm is not None and gemm.op == "Gemm" and not gemm.attr("transA", 0) and gemm.inputs[1].is_const \
-                    and following.outputs[0] not in graph.outputs:
+            if (
+                gemm is not None
+                and gemm.op == "Gemm"
+                and not gemm.attr("transA", 0)
+                and gemm.inputs[1].is_const
+                and following.outputs[0] not in graph.outputs
+            ):
                 return chain + [following], gemm
             return None
         else:

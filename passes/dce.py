@@ -4,6 +4,7 @@ Rule: remove every node none of whose outputs reaches a graph output, and every 
 Values that a live node's subgraph (If/Loop/Scan body) reads by name count as read.
 Guarantee: exact (the graph outputs are computed by the same nodes as before).
 """
+
 from __future__ import annotations
 
 from stitchc.ir import Graph, Value
@@ -28,13 +29,15 @@ class DeadCodeElimination(PassBase):
                 if value is not None:
                     value.uses = [(n, i) for n, i in value.uses if n is not node]
         graph.nodes = [n for n in graph.nodes if id(n) in live]
-        unused = [name for name, v in graph.constants.items()
-                  if not v.uses and v not in graph.outputs and name not in captured]
+        unused = [
+            name
+            for name, v in graph.constants.items()
+            if not v.uses and v not in graph.outputs and name not in captured
+        ]
         for name in unused:
             del graph.constants[name]
         return PassResult(graph, bool(dead or unused))
 
 
 def _read(value: Value, live: set[int], captured: set[str], graph: Graph) -> bool:
-    return (any(id(user) in live for user, _ in value.uses) or value in graph.outputs
-            or value.name in captured)
+    return any(id(user) in live for user, _ in value.uses) or value in graph.outputs or value.name in captured

@@ -5,6 +5,7 @@ parent's lowered model, the point names and the input samples, so a rerun with t
 reads them back instead of recomputing. Batches are sized to a memory budget, so no step holds more than
 one batch of features in memory.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,8 +50,9 @@ def _probe(graph: Graph, points: list[Point]) -> Graph:
     return probe
 
 
-def cached_features(graph: Graph, points: list[Point], x: np.ndarray, folder: str,
-                    budget: int = DEFAULT_BUDGET) -> dict[int, np.ndarray]:
+def cached_features(
+    graph: Graph, points: list[Point], x: np.ndarray, folder: str, budget: int = DEFAULT_BUDGET
+) -> dict[int, np.ndarray]:
     """id(point value) -> memory-mapped features [len(x), ...] of that point."""
     model = _probe(graph, points).to_onnx()
     digest = hashlib.sha1(model.SerializeToString(deterministic=True))
@@ -65,13 +67,15 @@ def cached_features(graph: Graph, points: list[Point], x: np.ndarray, folder: st
 def _compute(model, points: list[Point], x: np.ndarray, paths: list[str], batch: int) -> None:
     os.makedirs(os.path.dirname(paths[0]), exist_ok=True)
     temporary = [p + ".partial.npy" for p in paths]
-    arrays = [np.lib.format.open_memmap(t, mode="w+", dtype=np.float32, shape=(len(x), *p.value.type.shape[1:]))
-              for t, p in zip(temporary, points)]
+    arrays = [
+        np.lib.format.open_memmap(t, mode="w+", dtype=np.float32, shape=(len(x), *p.value.type.shape[1:]))
+        for t, p in zip(temporary, points)
+    ]
     sess = session(model)
     name = sess.get_inputs()[0].name
     for start in range(0, len(x), batch):
-        for array, features in zip(arrays, sess.run(None, {name: x[start:start + batch]})):
-            array[start:start + batch] = features
+        for array, features in zip(arrays, sess.run(None, {name: x[start : start + batch]})):
+            array[start : start + batch] = features
     for array, partial, final in zip(arrays, temporary, paths):
         array.flush()
         os.replace(partial, final)

@@ -4,6 +4,7 @@ Rule: a deterministic standard-domain node whose inputs are all constants is eva
 evaluator) and its outputs become constants; nodes producing graph outputs and random ops are kept.
 Guarantee: exact (the op is evaluated on the same constant inputs it would see at run time).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,13 @@ class FoldConstants(PassBase):
 
 def _foldable(node: Node, graph: Graph) -> bool:
     inputs = [v for v in node.inputs if v is not None]
-    return (node.domain == "" and node.op not in RANDOM and bool(inputs) and all(v.is_const for v in inputs)
-            and not any(v in graph.outputs for v in node.outputs))
+    return (
+        node.domain == ""
+        and node.op not in RANDOM
+        and bool(inputs)
+        and all(v.is_const for v in inputs)
+        and not any(v in graph.outputs for v in node.outputs)
+    )
 
 
 def _evaluate(node: Node) -> list[np.ndarray] | None:

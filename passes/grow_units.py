@@ -5,6 +5,7 @@ N(0, std of the existing filters²), zero bias, BatchNormalization statistics of
 μ 0, σ² 1), and zero weights where the fan-in layer reads them.
 Guarantee: exact at insertion (the new channels contribute nothing until their fan-out is trained).
 """
+
 from __future__ import annotations
 
 import numpy as np

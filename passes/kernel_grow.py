@@ -4,6 +4,7 @@ Rule: for a Conv with explicit padding (auto_pad NOTSET) and dilation 1, pad its
 every side and add 1 to every pad; each output reads the same taps as before plus zero-weighted ones.
 Guarantee: exact (same output size, same values; fp32 sums only gain exact zeros).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,9 @@ def kernel_grow(graph: Graph, site: Node | None, params: dict, rng: np.random.Ge
         return False
     weight = site.inputs[1].const
     spatial = weight.ndim - 2
-    if site.attr("auto_pad", "NOTSET") not in ("NOTSET", b"NOTSET") or any(d != 1 for d in site.attr("dilations", [1] * spatial)):
+    if site.attr("auto_pad", "NOTSET") not in ("NOTSET", b"NOTSET") or any(
+        d != 1 for d in site.attr("dilations", [1] * spatial)
+    ):
         return False
     pads = list(site.attr("pads", [0] * 2 * spatial))
     replace_constant(graph, site, 1, np.pad(weight, [(0, 0), (0, 0)] + [(1, 1)] * spatial))

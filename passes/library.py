@@ -1,4 +1,5 @@
 """The passes a pipeline can name: built-in Python passes, the rules of the shipped `std.stitch`, and the registry."""
+
 from __future__ import annotations
 
 import functools

@@ -11,6 +11,7 @@ comes first. Three matchers, all returning one-to-one matchings whose merge keep
   a cycle in its merge is broken by branching on which of the cycle's pairs to drop; the better of the
   two matchers above is the starting incumbent, so the result is never worse than either.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,13 +47,15 @@ def depth_closeness(points_a: list[Point], points_b: list[Point]) -> np.ndarray:
     return 1.0 - np.abs(depth_a[:, None] - depth_b[None, :])
 
 
-def weights(points_a: list[Point], points_b: list[Point], similarity: np.ndarray | None = None,
-            resize: bool = False) -> np.ndarray:
+def weights(
+    points_a: list[Point], points_b: list[Point], similarity: np.ndarray | None = None, resize: bool = False
+) -> np.ndarray:
     """Pair weights 1 + ε·s for allowed pairs, 0 for pairs that cannot be stitched."""
     scores = depth_closeness(points_a, points_b) if similarity is None else np.clip(similarity, 0.0, 1.0)
     epsilon = 1.0 / (min(len(points_a), len(points_b)) + 1)
     allowed = np.array([[compatible(a, b, resize) for b in points_b] for a in points_a], dtype=bool).reshape(
-        len(points_a), len(points_b))
+        len(points_a), len(points_b)
+    )
     return np.where(allowed, 1.0 + epsilon * scores, 0.0)
 
 
@@ -76,8 +79,9 @@ def match_chain(points_a: list[Point], points_b: list[Point], weight: np.ndarray
     return pairs[::-1]
 
 
-def match_greedy(points_a: list[Point], points_b: list[Point], weight: np.ndarray,
-                 graphs: tuple[Graph, Graph]) -> Pairs:
+def match_greedy(
+    points_a: list[Point], points_b: list[Point], weight: np.ndarray, graphs: tuple[Graph, Graph]
+) -> Pairs:
     """Adds pairs heaviest first, skipping any that reuses a point or closes a cycle."""
     order = sorted(zip(*np.nonzero(weight > 0)), key=lambda ij: (-weight[ij], ij))
     chosen: Pairs = []
@@ -91,8 +95,9 @@ def match_greedy(points_a: list[Point], points_b: list[Point], weight: np.ndarra
     return _in_order(chosen, points_a)
 
 
-def match_exact(points_a: list[Point], points_b: list[Point], weight: np.ndarray, graphs: tuple[Graph, Graph],
-                budget: int = 2000) -> tuple[Pairs, bool]:
+def match_exact(
+    points_a: list[Point], points_b: list[Point], weight: np.ndarray, graphs: tuple[Graph, Graph], budget: int = 2000
+) -> tuple[Pairs, bool]:
     """Branch and bound; returns the matching and whether optimality was proven within `budget` nodes."""
     index_a = {id(p.value): i for i, p in enumerate(points_a)}
     index_b = {id(p.value): j for j, p in enumerate(points_b)}
@@ -100,8 +105,9 @@ def match_exact(points_a: list[Point], points_b: list[Point], weight: np.ndarray
     def total(pairs: Pairs) -> float:
         return sum(weight[index_a[id(a.value)], index_b[id(b.value)]] for a, b in pairs)
 
-    incumbent = max((match_chain(points_a, points_b, weight), match_greedy(points_a, points_b, weight, graphs)),
-                    key=total)
+    incumbent = max(
+        (match_chain(points_a, points_b, weight), match_greedy(points_a, points_b, weight, graphs)), key=total
+    )
     best, best_weight = incumbent, total(incumbent)
     stack: list[frozenset] = [frozenset()]
     explored = 0
@@ -137,12 +143,16 @@ def _in_order(pairs: Pairs, points_a: list[Point]) -> Pairs:
     return sorted(pairs, key=lambda pair: position[id(pair[0].value)])
 
 
-def match(points_a: list[Point], points_b: list[Point], graphs: tuple[Graph, Graph] | None = None,
-          similarity: np.ndarray | None = None, resize: bool = False,
-          exact_limit: int = 64) -> Pairs:
+def match(
+    points_a: list[Point],
+    points_b: list[Point],
+    graphs: tuple[Graph, Graph] | None = None,
+    similarity: np.ndarray | None = None,
+    resize: bool = False,
+    exact_limit: int = 64,
+) -> Pairs:
     """The matching used by stitchc: exact when both graphs have at most `exact_limit` points, else the DP."""
     weight = weights(points_a, points_b, similarity, resize)
     if graphs is None or max(len(points_a), len(points_b)) > exact_limit:
         return match_chain(points_a, points_b, weight)
     return match_exact(points_a, points_b, weight, graphs)[0]
-

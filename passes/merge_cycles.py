@@ -4,6 +4,7 @@ Merging a matched pair (a, b) into one vertex models the supernetwork's dependen
 a into b's successors and from b into a's. If the merged graph of all parents has no cycle, neither has the
 supernetwork. Values are vertices; a node adds an edge from each input value to each output value.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -60,7 +61,7 @@ def _cycle(edges: dict[int, set[int]]) -> list[int] | None:
             vertex, successors = stack[-1]
             for nxt in successors:
                 if state.get(nxt) == 1:
-                    return path[path.index(nxt):]
+                    return path[path.index(nxt) :]
                 if nxt not in state:
                     state[nxt] = 1
                     stack.append((nxt, iter(sorted(edges.get(nxt, ())))))

@@ -6,6 +6,7 @@ bias, followed by a Relu.
 Guarantee: exact: the identity conv reproduces its non-negative input and ReLU∘ReLU = ReLU (refused for
 activations without that property).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,12 +32,21 @@ def net2deeper(graph: Graph, site: Node | None, params: dict, rng: np.random.Gen
     users = list(value.uses)
     outputs = [v for v in graph.outputs if v is value]
     provenance = Provenance(site.provenance.parent if site.provenance else "morphism", f"{relu.name}.deeper")
-    conv = graph.add_node("Conv", [value, graph.add_constant(f"{site.name}.deeper.weight", weight),
-                                   graph.add_constant(f"{site.name}.deeper.bias", np.zeros(channels, np.float32))],
-                          [value.type], name=f"{site.name}.deeper", provenance=provenance,
-                          attributes={"kernel_shape": [kernel, kernel], "pads": [kernel // 2] * 4})
-    activation = graph.add_node("Relu", conv.outputs, [value.type], name=f"{site.name}.deeper.relu",
-                                provenance=provenance)
+    conv = graph.add_node(
+        "Conv",
+        [
+            value,
+            graph.add_constant(f"{site.name}.deeper.weight", weight),
+            graph.add_constant(f"{site.name}.deeper.bias", np.zeros(channels, np.float32)),
+        ],
+        [value.type],
+        name=f"{site.name}.deeper",
+        provenance=provenance,
+        attributes={"kernel_shape": [kernel, kernel], "pads": [kernel // 2] * 4},
+    )
+    activation = graph.add_node(
+        "Relu", conv.outputs, [value.type], name=f"{site.name}.deeper.relu", provenance=provenance
+    )
     for node, index in users:
         graph.set_input(node, index, activation.outputs[0])
     graph.outputs = [activation.outputs[0] if v in outputs else v for v in graph.outputs]

@@ -8,6 +8,7 @@ divided by the number of copies of each unit. Anything else (several consumers, 
 convs) is refused: the gene is then a no-op.
 Guarantee: exact (outputs equal up to fp32 rounding, about 1e-7 relative).
 """
+
 from __future__ import annotations
 
 import numpy as np

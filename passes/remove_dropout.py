@@ -4,6 +4,7 @@ Rule: a Dropout in inference mode (no training_mode input, or a constant false o
 unused is removed and its output reads its input. Dropouts producing graph outputs are kept.
 Guarantee: exact (inference Dropout is the identity).
 """
+
 from __future__ import annotations
 
 import numpy as np

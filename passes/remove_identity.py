@@ -3,6 +3,7 @@
 Rule: `%y = Identity(%x)` is removed and every use of %y reads %x; an Identity producing a graph output
 is kept (the output keeps its name). Guarantee: exact.
 """
+
 from __future__ import annotations
 
 from stitchc.ir import Graph

@@ -4,6 +4,7 @@ CKA(X, Y) = ⟨K_c, L_c⟩ / (‖K_c‖ ‖L_c‖) with K = X Xᵀ, L = Y Yᵀ t
 It is invariant to orthogonal transforms and isotropic scaling, so it compares representations of
 different widths; 1 means linearly identical up to those transforms.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,5 +46,6 @@ def cka_similarity(graph_a, graph_b, x: np.ndarray, cache: str) -> np.ndarray:
     points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
     features_a = cached_features(graph_a, points_a, x, cache)
     features_b = cached_features(graph_b, points_b, x, cache)
-    return cka_matrix([np.asarray(features_a[id(p.value)]) for p in points_a],
-                      [np.asarray(features_b[id(p.value)]) for p in points_b])
+    return cka_matrix(
+        [np.asarray(features_a[id(p.value)]) for p in points_a], [np.asarray(features_b[id(p.value)]) for p in points_b]
+    )

@@ -5,6 +5,7 @@ layer only: m a random mask of density `rate`, ε ~ N(0, (sigma · std θ)²), t
 tensor so one `sigma` fits every layer. `gaussian` is the dense case (rate 1).
 Guarantee: none (the function changes; that is the point).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Pipelines from specs: `pipeline NAME = [...]` becomes a PassManager of registered passes and rules."""
+
 from __future__ import annotations
 
 from stitchc.grammar.ast import Span
@@ -38,6 +39,9 @@ def _choose(program: Program, name: str | None) -> str:
     if name is None and len(program.pipelines) == 1:
         return next(iter(program.pipelines))
     known = ", ".join(program.pipelines) or "none"
-    message = f"no pipeline '{name}' in the spec (pipelines: {known})" if name else \
-        f"the spec must declare exactly one pipeline, or name one (pipelines: {known})"
+    message = (
+        f"no pipeline '{name}' in the spec (pipelines: {known})"
+        if name
+        else f"the spec must declare exactly one pipeline, or name one (pipelines: {known})"
+    )
     raise SpecError([Diagnostic(program.file, Span(1, 1, 1, 2), message)], program.source)

@@ -4,10 +4,12 @@ The stitch objective of Guijt et al. is the MSE between the stitched feature and
 the stitch is affine, so ridge regression on the parents' features is that objective's optimum. Pixels are
 samples for 1×1 convolutions; beyond MAX_ROWS pixels per stitch a seeded uniform subset of pixel
 positions is used (each output channel is a regression on C_in inputs, which 2^16 rows determine;
-bench/stitch_fit.py reports the held-out MSE that shows it). Only sufficient statistics (Σx, Σy, ΣxxT, ΣxyT, Σ‖y‖²) are accumulated, batch
-by batch from the feature cache, so memory is O(C²) per stitch whatever the sample count. Every fifth
-sample is held out to choose the ridge strength from a grid; the final fit uses all samples.
+bench/stitch_fit.py reports the held-out MSE that shows it). Only sufficient statistics (Σx, Σy, ΣxxT,
+ΣxyT, Σ‖y‖²) are accumulated, batch by batch from the feature cache, so memory is O(C²) per stitch
+whatever the sample count. Every fifth sample is held out to choose the ridge strength from a grid; the
+final fit uses all samples.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,14 +24,18 @@ from .supernet import Stitch, Supernet
 
 RIDGE_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 HOLDOUT_EVERY = 5
-MAX_ROWS = 2**16  # pixel rows per stitch beyond which positions are subsampled (≥ 128 rows per input channel up to C_in = 512)
+MAX_ROWS = (
+    2**16
+)  # pixel rows per stitch beyond which positions are subsampled (≥ 128 rows per input channel up to C_in = 512)
 
 
 def as_rows(features: np.ndarray) -> np.ndarray:
     """[N, C] stays; [N, C, H, W] becomes [N*H*W, C] (pixels are samples for a 1×1 conv)."""
     if features.ndim == 2:
         return np.asarray(features, dtype=np.float32)
-    return np.ascontiguousarray(np.moveaxis(np.asarray(features, dtype=np.float32), 1, -1)).reshape(-1, features.shape[1])
+    return np.ascontiguousarray(np.moveaxis(np.asarray(features, dtype=np.float32), 1, -1)).reshape(
+        -1, features.shape[1]
+    )
 
 
 def resample_source(features: np.ndarray, resample: int) -> np.ndarray:
@@ -88,8 +94,14 @@ class RidgeStats:
 
     def mse(self, weight: np.ndarray, bias: np.ndarray) -> float:
         """Mean squared error of x W + b against y over the accumulated rows, from the statistics alone."""
-        total = (np.sum(weight * (self.sxx @ weight)) + 2 * bias @ (weight.T @ self.sx) + self.n * bias @ bias
-                 - 2 * np.sum(weight * self.sxy) - 2 * bias @ self.sy + self.syy)
+        total = (
+            np.sum(weight * (self.sxx @ weight))
+            + 2 * bias @ (weight.T @ self.sx)
+            + self.n * bias @ bias
+            - 2 * np.sum(weight * self.sxy)
+            - 2 * bias @ self.sy
+            + self.syy
+        )
         return float(max(total, 0.0) / (self.n * self.c_out))
 
 
@@ -107,20 +119,29 @@ def set_stitch(stitch: Stitch, weight: np.ndarray, bias: np.ndarray) -> None:
     stitch.bias.const = bias.astype(np.float32)
 
 
-def parent_features(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str,
-                    budget: int = DEFAULT_BUDGET) -> dict[int, np.ndarray]:
+def parent_features(
+    stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str, budget: int = DEFAULT_BUDGET
+) -> dict[int, np.ndarray]:
     """Cached features of every point the stitches read or replace, per parent, in `folder`."""
     features = {}
     for name, graph in parents.items():
-        points = _unique([s.source for s in stitches if s.plan.source_parent == name]
-                         + [s.target for s in stitches if s.plan.target_parent == name])
+        points = _unique(
+            [s.source for s in stitches if s.plan.source_parent == name]
+            + [s.target for s in stitches if s.plan.target_parent == name]
+        )
         if points:
             features.update(cached_features(graph, points, x, folder, budget))
     return features
 
 
-def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, cache: str | None = None,
-                 budget: int = DEFAULT_BUDGET, only: set[str] | None = None) -> dict[str, float]:
+def fit_supernet(
+    supernet: Supernet,
+    parents: dict[str, Graph],
+    x: np.ndarray,
+    cache: str | None = None,
+    budget: int = DEFAULT_BUDGET,
+    only: set[str] | None = None,
+) -> dict[str, float]:
     """Fits every stitch (or those named in `only`) on inputs `x` in one streaming pass; returns the feature
     MSE per stitch name."""
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
@@ -128,10 +149,14 @@ def fit_supernet(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, c
         return _fit(stitches, parents, x, folder, budget)
 
 
-def _fit(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str, budget: int) -> dict[str, float]:
+def _fit(
+    stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str, budget: int
+) -> dict[str, float]:
     features = parent_features(stitches, parents, x, folder, budget)
-    stats = {s.name: (RidgeStats(s.source.channels, s.target.channels),
-                      RidgeStats(s.source.channels, s.target.channels)) for s in stitches}
+    stats = {
+        s.name: (RidgeStats(s.source.channels, s.target.channels), RidgeStats(s.source.channels, s.target.channels))
+        for s in stitches
+    }
     points = [s.source for s in stitches] + [s.target for s in stitches]
     step = batch_size(points, budget)
     holdout = np.arange(len(x)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
@@ -143,8 +168,11 @@ def _fit(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folde
             for side, stats_side in enumerate(stats[stitch.name]):
                 source = rows.get(stitch.source, stitch.resample, side, spatial)
                 if len(source):
-                    stats_side.add(source, rows.get(stitch.target, 1, side, spatial),
-                                   rows.gram(stitch.source, stitch.resample, side, spatial))
+                    stats_side.add(
+                        source,
+                        rows.get(stitch.target, 1, side, spatial),
+                        rows.gram(stitch.source, stitch.resample, side, spatial),
+                    )
     errors = {}
     for stitch in stitches:
         weight, bias, errors[stitch.name] = fit_from_stats(*stats[stitch.name])
@@ -159,8 +187,14 @@ class _BatchRows:
     than MAX_ROWS pixels over all samples, a seeded uniform subset of pixel positions is used, the same
     positions for the source and the target (so Grams stay shared between stitches)."""
 
-    def __init__(self, features: dict[int, np.ndarray], part: slice, masks: tuple[np.ndarray, np.ndarray],
-                 samples: int, seed: int):
+    def __init__(
+        self,
+        features: dict[int, np.ndarray],
+        part: slice,
+        masks: tuple[np.ndarray, np.ndarray],
+        samples: int,
+        seed: int,
+    ):
         self.features, self.part, self.masks, self.samples, self.seed = features, part, masks, samples, seed
         self.rows: dict[tuple, np.ndarray] = {}
         self.grams: dict[tuple, np.ndarray] = {}

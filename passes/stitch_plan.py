@@ -1,4 +1,5 @@
 """Which stitches to build: directed (source point → target point) plans, from matching or from a spec."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,11 +33,13 @@ class StitchPlan:
         return f"{self.source_parent}.{self.source.label}->{self.target_parent}.{self.target.label}"
 
 
-def auto_plans(left: str, right: str, graphs: dict[str, Graph], similarity: np.ndarray | None = None,
-               resize: bool = False) -> list[StitchPlan]:
+def auto_plans(
+    left: str, right: str, graphs: dict[str, Graph], similarity: np.ndarray | None = None, resize: bool = False
+) -> list[StitchPlan]:
     """Matches the two parents' points and plans both stitch directions for every matched pair."""
-    pairs = match(stitch_points(graphs[left]), stitch_points(graphs[right]), (graphs[left], graphs[right]),
-                  similarity, resize)
+    pairs = match(
+        stitch_points(graphs[left]), stitch_points(graphs[right]), (graphs[left], graphs[right]), similarity, resize
+    )
     plans = []
     for a, b in pairs:
         plans += [StitchPlan(left, a, right, b), StitchPlan(right, b, left, a)]
@@ -49,7 +52,7 @@ def group_plans(parents: dict[str, Graph], resize: bool = False) -> list[StitchP
     names = list(parents)
     plans = []
     for i, left in enumerate(names):
-        for right in names[i + 1:]:
+        for right in names[i + 1 :]:
             plans += auto_plans(left, right, parents, resize=resize)
     return repair_cycles(parents, plans)
 
@@ -63,11 +66,13 @@ def repair_cycles(parents: dict[str, Graph], plans: list[StitchPlan]) -> list[St
     return plans
 
 
-def explicit_plan(graphs: dict[str, Graph], source: str, source_path: str, target: str, target_path: str,
-                  resize: bool = False) -> StitchPlan:
+def explicit_plan(
+    graphs: dict[str, Graph], source: str, source_path: str, target: str, target_path: str, resize: bool = False
+) -> StitchPlan:
     """A plan for `source.source_path -> target.target_path`; raises StitchError or PointError."""
-    plan = StitchPlan(source, resolve_point(graphs[source], source_path), target,
-                      resolve_point(graphs[target], target_path))
+    plan = StitchPlan(
+        source, resolve_point(graphs[source], source_path), target, resolve_point(graphs[target], target_path)
+    )
     check_plan(plan, resize)
     return plan
 
@@ -78,13 +83,19 @@ def check_plan(plan: StitchPlan, resize: bool) -> None:
         return
     hint = None
     if ratio is not None:
-        reason, hint = "spatial sizes differ", "set `resize = true` in the stitch block to pool or upsample between them"
+        reason, hint = (
+            "spatial sizes differ",
+            "set `resize = true` in the stitch block to pool or upsample between them",
+        )
     elif len(plan.source.spatial) != len(plan.target.spatial):
         reason = "one is a [N, C, H, W] feature map and the other a [N, C] vector"
     else:
         reason = "spatial sizes are not integer multiples of each other"
-    raise StitchError(f"cannot stitch {plan.source_parent}.{plan.source.label} ({plan.source.value.type}) -> "
-                      f"{plan.target_parent}.{plan.target.label} ({plan.target.value.type}): {reason}", hint)
+    raise StitchError(
+        f"cannot stitch {plan.source_parent}.{plan.source.label} ({plan.source.value.type}) -> "
+        f"{plan.target_parent}.{plan.target.label} ({plan.target.value.type}): {reason}",
+        hint,
+    )
 
 
 def check_acyclic(graphs: dict[str, Graph], plans: list[StitchPlan]) -> None:

@@ -4,6 +4,7 @@ A point is a node output of static float type [N, C] or [N, C, H, W]. Excluded, 
 graph input, the graph output and the values feeding the node that produces the output. A value read only
 by one elementwise activation is skipped in favour of the activation's output (the layer's real output).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -13,8 +14,22 @@ import numpy as np
 
 from stitchc.ir import Graph, Value
 
-ACTIVATIONS = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus",
-               "Gelu", "Mish", "Clip", "PRelu", "BatchNormalization"}
+ACTIVATIONS = {
+    "Relu",
+    "LeakyRelu",
+    "Sigmoid",
+    "Tanh",
+    "Elu",
+    "Selu",
+    "HardSigmoid",
+    "HardSwish",
+    "Softplus",
+    "Gelu",
+    "Mish",
+    "Clip",
+    "PRelu",
+    "BatchNormalization",
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +84,9 @@ def resolve_point(graph: Graph, path: str) -> Point:
     if node is None:
         known = sorted({n.provenance.path if n.provenance else n.name for n in graph.nodes})
         close = difflib.get_close_matches(path, known, n=1)
-        raise PointError(f"no node '{path}' in model {graph.name}" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise PointError(
+            f"no node '{path}' in model {graph.name}" + (f" (did you mean '{close[0]}'?)" if close else "")
+        )
     value = node.outputs[0]
     if not _is_feature(value):
         raise PointError(f"'{path}' produces {value.type}, not a [N, C] or [N, C, H, W] feature")
@@ -78,8 +95,9 @@ def resolve_point(graph: Graph, path: str) -> Point:
 
 def _is_feature(value: Value) -> bool:
     kind = value.type
-    return (kind is not None and kind.rank in (2, 4) and np.issubdtype(kind.dtype, np.floating)
-            and kind.is_static_feature())
+    return (
+        kind is not None and kind.rank in (2, 4) and np.issubdtype(kind.dtype, np.floating) and kind.is_static_feature()
+    )
 
 
 def _feeds_activation_only(value: Value) -> bool:

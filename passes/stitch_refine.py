@@ -6,6 +6,7 @@ forward pass. Recipe: AdamW (lr 1e-3, weight decay 1e-5), cosine schedule, batch
 most 16,384 samples each, loss = sum over stitches of the MSE to the feature each replaces. Starts from the
 stitches' current parameters (the closed-form fit, or zero / PyTorch's default init when `reset`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,9 +37,19 @@ def _parameters(stitch: Stitch, reset: bool, generator: torch.Generator) -> tupl
     return weight.requires_grad_(), bias.requires_grad_()
 
 
-def refine_stitches(supernet: Supernet, parents: dict[str, Graph], x: np.ndarray, cache: str | None = None,
-                    epochs: int = 3, lr: float = 1e-3, weight_decay: float = 1e-5, batch: int = 32,
-                    seed: int = 0, reset: bool = False, only: set[str] | None = None) -> dict[str, float]:
+def refine_stitches(
+    supernet: Supernet,
+    parents: dict[str, Graph],
+    x: np.ndarray,
+    cache: str | None = None,
+    epochs: int = 3,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-5,
+    batch: int = 32,
+    seed: int = 0,
+    reset: bool = False,
+    only: set[str] | None = None,
+) -> dict[str, float]:
     """Trains all stitches (or those named in `only`) jointly on the summed feature MSE; returns each
     stitch's final MSE on `x`."""
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
@@ -55,17 +66,27 @@ def recipe(params: list[torch.Tensor], lr: float, weight_decay: float, steps: in
     return optimiser, torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(steps, 1))
 
 
-def _train(stitches: list[Stitch], features: dict, count: int, epochs: int, lr: float, weight_decay: float,
-           batch: int, seed: int, reset: bool) -> dict[str, float]:
+def _train(
+    stitches: list[Stitch],
+    features: dict,
+    count: int,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    batch: int,
+    seed: int,
+    reset: bool,
+) -> dict[str, float]:
     generator = torch.Generator().manual_seed(seed)
     params = {s.name: _parameters(s, reset, generator) for s in stitches}
     per_epoch = min(count, EPOCH_CAP)
-    optimiser, schedule = recipe([p for pair in params.values() for p in pair], lr, weight_decay,
-                                 epochs * ((per_epoch + batch - 1) // batch))
+    optimiser, schedule = recipe(
+        [p for pair in params.values() for p in pair], lr, weight_decay, epochs * ((per_epoch + batch - 1) // batch)
+    )
     for _ in range(epochs):
         order = torch.randperm(count, generator=generator)[:per_epoch].numpy()
         for start in range(0, per_epoch, batch):
-            index = np.sort(order[start:start + batch])  # sorted reads are cheap on memory-mapped features
+            index = np.sort(order[start : start + batch])  # sorted reads are cheap on memory-mapped features
             optimiser.zero_grad()
             loss = sum(_loss(s, params[s.name], features, index) for s in stitches)
             loss.backward()
@@ -82,8 +103,11 @@ def _train(stitches: list[Stitch], features: dict, count: int, epochs: int, lr: 
 
 def _mean_loss(stitch: Stitch, params, features, count: int, chunk: int = 256) -> float:
     """The feature MSE over all samples, computed chunk by chunk."""
-    total = sum(float(_loss(stitch, params, features, np.arange(start, min(start + chunk, count))))
-                * (min(start + chunk, count) - start) for start in range(0, count, chunk))
+    total = sum(
+        float(_loss(stitch, params, features, np.arange(start, min(start + chunk, count))))
+        * (min(start + chunk, count) - start)
+        for start in range(0, count, chunk)
+    )
     return total / count
 
 

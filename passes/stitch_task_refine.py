@@ -5,6 +5,7 @@ switched in), on the cross-entropy of that candidate's output; only the stitch's
 trainable, every parent parameter stays frozen. Same recipe as the feature refinement: AdamW, cosine
 schedule, batch 32. Starts from the stitch's current (closed-form) parameters.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,9 +18,17 @@ from .stitch_refine import recipe
 from .supernet import Stitch, Supernet
 
 
-def refine_on_task(supernet: Supernet, x: np.ndarray, y: np.ndarray, epochs: int = 3, lr: float = 1e-3,
-                   weight_decay: float = 1e-5, batch: int = 32, seed: int = 0,
-                   only: set[str] | None = None) -> dict[str, float]:
+def refine_on_task(
+    supernet: Supernet,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int = 3,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-5,
+    batch: int = 32,
+    seed: int = 0,
+    only: set[str] | None = None,
+) -> dict[str, float]:
     """Trains each stitch (or those named in `only`) on the task loss; returns its final mean loss on `x`."""
     losses = {}
     for stitch in supernet.stitches:
@@ -28,8 +37,17 @@ def refine_on_task(supernet: Supernet, x: np.ndarray, y: np.ndarray, epochs: int
     return losses
 
 
-def _train(supernet: Supernet, stitch: Stitch, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
-           weight_decay: float, batch: int, seed: int) -> float:
+def _train(
+    supernet: Supernet,
+    stitch: Stitch,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    batch: int,
+    seed: int,
+) -> float:
     candidate = decode(supernet, supernet.stitch_genome(stitch))
     names = (stitch.weight.name, stitch.bias.name)
     module = candidate.to_torch(trainable=set(names))
@@ -44,5 +62,7 @@ def _train(supernet: Supernet, stitch: Stitch, x: np.ndarray, y: np.ndarray, epo
             optimiser.step()
             schedule.step()
     with torch.no_grad():
-        set_stitch(stitch, weight.detach().double().numpy().reshape(weight.shape[0], -1).T, bias.detach().double().numpy())
+        set_stitch(
+            stitch, weight.detach().double().numpy().reshape(weight.shape[0], -1).T, bias.detach().double().numpy()
+        )
         return float(torch.nn.functional.cross_entropy(module(inputs), labels))

@@ -8,6 +8,7 @@ an output switch chooses one parent's output or the mean of all (ensemble).
 Guarantee: exact for the genome that keeps every switch on its own parent (that parent's nodes,
 unchanged). Stitch weights start at zero and are set by the fitting step.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -98,11 +99,19 @@ def build_supernet(parents: dict[str, Graph], plans: list[StitchPlan], resize: b
         choices.update({s.name: (len(genes), option) for option, s in enumerate(incoming, start=1)})
         genes.append(_add_switch(graph, len(genes), own, users[key], incoming, plan))
     outputs = [mapped[name][id(parents[name].outputs[0])] for name in names]
-    mean = graph.add_node("Mean", outputs, [outputs[0].type], name="ensemble_mean",
-                          provenance=Provenance("stitch", "ensemble"))
+    mean = graph.add_node(
+        "Mean", outputs, [outputs[0].type], name="ensemble_mean", provenance=Provenance("stitch", "ensemble")
+    )
     output_name = first.outputs[0].name
-    switch = graph.add_node("Switch", [*outputs, mean.outputs[0]], [outputs[0].type], name="switch_output",
-                            domain=SWITCH_DOMAIN, attributes={"gene": len(genes)}, output_names=[output_name])
+    switch = graph.add_node(
+        "Switch",
+        [*outputs, mean.outputs[0]],
+        [outputs[0].type],
+        name="switch_output",
+        domain=SWITCH_DOMAIN,
+        attributes={"gene": len(genes)},
+        output_names=[output_name],
+    )
     genes.append(Gene("output", (*names, "mean")))
     graph.outputs = [switch.outputs[0]]
     graph.opset_imports[SWITCH_DOMAIN] = 1
@@ -115,8 +124,9 @@ def _check_parents(parents: dict[str, Graph]) -> None:
         raise StitchError("stitching needs at least two models")
     for name, graph in parents.items():
         if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-            raise StitchError(f"model {name} must have one input and one output "
-                              f"(has {len(graph.inputs)} and {len(graph.outputs)})")
+            raise StitchError(
+                f"model {name} must have one input and one output (has {len(graph.inputs)} and {len(graph.outputs)})"
+            )
     (name_a, a), *others = parents.items()
     for name_b, b in others:
         in_a, in_b = a.inputs[0].type, b.inputs[0].type
@@ -145,33 +155,65 @@ def _add_stitch(graph: Graph, plan: StitchPlan, reads: Value) -> Stitch:
     batch, dtype = source.value.type.shape[0], source.value.type.dtype
     if resample > 1:
         pooled = TensorType(dtype, (batch, c_in, *target.spatial))
-        reads = graph.add_node("AveragePool", [reads], [pooled], name=f"{plan.name}.pool", provenance=provenance,
-                               attributes={"kernel_shape": [ratio, ratio], "strides": [ratio, ratio]}).outputs[0]
+        reads = graph.add_node(
+            "AveragePool",
+            [reads],
+            [pooled],
+            name=f"{plan.name}.pool",
+            provenance=provenance,
+            attributes={"kernel_shape": [ratio, ratio], "strides": [ratio, ratio]},
+        ).outputs[0]
     if source.spatial:
         weight = graph.add_constant(f"{plan.name}.weight", np.zeros((c_out, c_in, 1, 1), np.float32))
         bias = graph.add_constant(f"{plan.name}.bias", np.zeros(c_out, np.float32))
         out_type = TensorType(dtype, (batch, c_out, *source.spatial)) if resample < -1 else target.value.type
-        node = graph.add_node("Conv", [reads, weight, bias], [out_type], name=plan.name,
-                              attributes={"kernel_shape": [1, 1]}, provenance=provenance)
+        node = graph.add_node(
+            "Conv",
+            [reads, weight, bias],
+            [out_type],
+            name=plan.name,
+            attributes={"kernel_shape": [1, 1]},
+            provenance=provenance,
+        )
     else:
         weight = graph.add_constant(f"{plan.name}.weight", np.zeros((c_out, c_in), np.float32))
         bias = graph.add_constant(f"{plan.name}.bias", np.zeros(c_out, np.float32))
-        node = graph.add_node("Gemm", [reads, weight, bias], [target.value.type], name=plan.name,
-                              attributes={"transB": 1}, provenance=provenance)
+        node = graph.add_node(
+            "Gemm",
+            [reads, weight, bias],
+            [target.value.type],
+            name=plan.name,
+            attributes={"transB": 1},
+            provenance=provenance,
+        )
     output = node.outputs[0]
     if resample < -1:
         scales = graph.add_constant(f"{plan.name}.scales", np.array([1, 1, ratio, ratio], np.float32))
-        output = graph.add_node("Resize", [output, None, scales], [target.value.type], name=f"{plan.name}.upsample",
-                                attributes={"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
-                                            "nearest_mode": "floor"},  # target pixel (h, w) reads (h//k, w//k)
-                                provenance=provenance).outputs[0]
+        output = graph.add_node(
+            "Resize",
+            [output, None, scales],
+            [target.value.type],
+            name=f"{plan.name}.upsample",
+            attributes={
+                "mode": "nearest",
+                "coordinate_transformation_mode": "asymmetric",
+                "nearest_mode": "floor",
+            },  # target pixel (h, w) reads (h//k, w//k)
+            provenance=provenance,
+        ).outputs[0]
     return Stitch(plan, weight, bias, output, resample)
 
 
 def _add_switch(graph: Graph, gene: int, own: Value, users: list, incoming: list[Stitch], plan: StitchPlan) -> Gene:
     label = f"{plan.target_parent}.{plan.target.label}"
-    switch = graph.add_node("Switch", [own, *[s.output for s in incoming]], [own.type], name=f"switch_{label}",
-                            domain=SWITCH_DOMAIN, attributes={"gene": gene})
+    switch = graph.add_node(
+        "Switch",
+        [own, *[s.output for s in incoming]],
+        [own.type],
+        name=f"switch_{label}",
+        domain=SWITCH_DOMAIN,
+        attributes={"gene": gene},
+    )
     for node, index in users:
         graph.set_input(node, index, switch.outputs[0])
     options = (plan.target_parent, *[f"from {s.plan.source_parent}.{s.source.label}" for s in incoming])

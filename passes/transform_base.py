@@ -5,6 +5,7 @@ shared and must be replaced, never written), the site node its op-typed paramete
 numeric parameters, and a seeded generator. It returns True when it changed the graph, False when the
 rule does not apply at that site (the gene is then a no-op, never an error).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """The morphism and mutation implementations that declarations may name (`= net2wider`, ...)."""
+
 from __future__ import annotations
 
 import functools

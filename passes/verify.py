@@ -1,4 +1,5 @@
 """Graph verification for debug pipelines: SSA definitions before uses, consistent use lists, unique names."""
+
 from __future__ import annotations
 
 from stitchc.ir import Graph
@@ -26,7 +27,9 @@ def _problems(graph: Graph) -> list[str]:
             if value is None:
                 continue
             if id(value) not in defined:
-                problems.append(f"node {node.name} reads %{value.name} before it is defined (or it is not in the graph)")
+                problems.append(
+                    f"node {node.name} reads %{value.name} before it is defined (or it is not in the graph)"
+                )
             if not any(user is node and i == index for user, i in value.uses):
                 problems.append(f"%{value.name} does not list its use by node {node.name}")
         for value in node.outputs:

@@ -4,6 +4,7 @@ Python API: `load(path) -> Graph` (ONNX), `from_torch(module, example_inputs) ->
 `load_torch("file.py:Class", weights, input_type) -> Graph`; a Graph lowers with `to_onnx()` and
 `to_torch()` and reports its cost with `macs()` and `params()`. torch is imported only when used.
 """
+
 from stitchc.ir import Graph, load_onnx as load
 from stitchc.passes.base import register_pass
 

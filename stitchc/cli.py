@@ -2,6 +2,7 @@
 
 Bad input gives located one-line errors and exit status 2, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="fit the stitches, search, and export the Pareto front")
     run.add_argument("spec", help="a .stitch file")
     run.add_argument("--out", help="output directory (overrides the spec's export directory)")
-    run.add_argument("--workers", type=_positive, help="processes that evaluate candidates (default: one, or every "
-                     "core when an evaluation is expensive; the front is the same whatever the number)")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        help="processes that evaluate candidates (default: one, or every "
+        "core when an evaluation is expensive; the front is the same whatever the number)",
+    )
     check = commands.add_parser("check", help="parse and check a spec without running it")
     check.add_argument("spec", help="a .stitch file")
     inspect = commands.add_parser("inspect", help="inputs, outputs, ops, MACs, params and stitch points of a model")

@@ -3,6 +3,7 @@ registered passes (built-ins, std.stitch rules) and a spec's pipeline, lower, wr
 
 Every failure is a ConvertError (or the ModelLoadError of the import) whose message names the file.
 """
+
 from __future__ import annotations
 
 import onnx
@@ -16,8 +17,9 @@ class ConvertError(Exception):
     """A conversion cannot be done; the message is `subject: cause`."""
 
 
-def convert(source: str, target: str, opset: int | None = None, passes: list[str] = (),
-            pipeline: PassBase | None = None) -> Graph:
+def convert(
+    source: str, target: str, opset: int | None = None, passes: list[str] = (), pipeline: PassBase | None = None
+) -> Graph:
     """Imports `source`, runs the named passes then `pipeline` (a spec's), lowers and writes `target`."""
     known = available_passes()
     unknown = [name for name in passes if name not in known]

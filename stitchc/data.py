@@ -1,4 +1,5 @@
 """Data sources named in specs; only data that ships inside installed packages (no downloads)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

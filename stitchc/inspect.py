@@ -1,4 +1,5 @@
 """`stitchc inspect MODEL`: inputs, outputs, op histogram, MACs and params (total and per node), stitch points."""
+
 from __future__ import annotations
 
 import collections
@@ -11,8 +12,10 @@ from stitchc.passes.stitch_points import stitch_points
 def inspect_model(path: str) -> str:
     """The report `stitchc inspect` prints; raises ModelLoadError for unreadable models."""
     graph = load_onnx(path)
-    lines = [f"model {graph.name}: {len(graph.nodes)} nodes, opsets "
-             + ", ".join(f"{d or 'ai.onnx'} {v}" for d, v in sorted(graph.opset_imports.items()))]
+    lines = [
+        f"model {graph.name}: {len(graph.nodes)} nodes, opsets "
+        + ", ".join(f"{d or 'ai.onnx'} {v}" for d, v in sorted(graph.opset_imports.items()))
+    ]
     lines += ["inputs:"] + [f"  {v.name}: {v.type}" for v in graph.inputs]
     lines += ["outputs:"] + [f"  {v.name}: {v.type}" for v in graph.outputs]
     histogram = collections.Counter(n.op for n in graph.nodes)
@@ -31,6 +34,5 @@ def _costs(graph: Graph) -> list[str]:
         return [f"MACs: unknown ({error})", f"params: {graph.params():,}"]
     lines = [f"MACs: {sum(m for _, m, _ in macs):,} per sample", f"params: {graph.params():,}", "cost per node:"]
     width = max((len(n.name) for n, m, p in macs if m or p), default=4)
-    lines += [f"  {node.name:<{width}} {node.op:<20} {m:>15,} MACs {p:>12,} params"
-              for node, m, p in macs if m or p]
+    lines += [f"  {node.name:<{width}} {node.op:<20} {m:>15,} MACs {p:>12,} params" for node, m, p in macs if m or p]
     return lines

@@ -1,4 +1,5 @@
 """What a run leaves behind: front.json, one .onnx per Pareto point, and the terminal table."""
+
 from __future__ import annotations
 
 import json
@@ -22,13 +23,28 @@ class Row:
 
 
 def row_json(row: Row) -> dict:
-    return {"file": row.label, "genome": list(row.genome), "choices": row.choices,
-            "val_accuracy": row.val_accuracy, "test_accuracy": row.test_accuracy,
-            "macs": row.macs, "params": row.params, "parent": row.parent, "program": list(row.program)}
+    return {
+        "file": row.label,
+        "genome": list(row.genome),
+        "choices": row.choices,
+        "val_accuracy": row.val_accuracy,
+        "test_accuracy": row.test_accuracy,
+        "macs": row.macs,
+        "params": row.params,
+        "parent": row.parent,
+        "program": list(row.program),
+    }
 
 
-def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], models: list[onnx.ModelProto],
-              hypervolume: dict, page: str) -> str:
+def write_run(
+    out_dir: str,
+    search: str,
+    parents: list[Row],
+    front: list[Row],
+    models: list[onnx.ModelProto],
+    hypervolume: dict,
+    page: str,
+) -> str:
     """Writes the .onnx files, report.html and front.json (each through a temporary file); removes stale
     front_*.onnx files."""
     os.makedirs(out_dir, exist_ok=True)
@@ -38,12 +54,15 @@ def write_run(out_dir: str, search: str, parents: list[Row], front: list[Row], m
     for name in os.listdir(out_dir):
         if name.startswith("front_") and name.endswith(".onnx") and name not in keep:
             os.remove(os.path.join(out_dir, name))
-    document = {"search": search,
-                "objectives": ["maximize accuracy (validation split)", "minimize macs"],
-                "parents": {row.parent: {k: v for k, v in row_json(row).items() if k not in ("file", "parent")}
-                            for row in parents},
-                "hypervolume": hypervolume,
-                "front": [row_json(row) for row in front]}
+    document = {
+        "search": search,
+        "objectives": ["maximize accuracy (validation split)", "minimize macs"],
+        "parents": {
+            row.parent: {k: v for k, v in row_json(row).items() if k not in ("file", "parent")} for row in parents
+        },
+        "hypervolume": hypervolume,
+        "front": [row_json(row) for row in front],
+    }
     _atomic_write(os.path.join(out_dir, "report.html"), page.encode())
     path = os.path.join(out_dir, "front.json")
     _atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
@@ -63,8 +82,10 @@ def table(parents: list[Row], front: list[Row]) -> str:
     for row in [*parents, *front]:
         label = f"parent {row.parent}" if row in parents else row.label
         choices = ", ".join([f"{gene}={option}" for gene, option in row.choices.items()] + list(row.program))
-        lines.append(f"{label:<16} {row.macs:>11,} {row.params:>9,} {row.val_accuracy:>8.4f} "
-                     f"{row.test_accuracy:>8.4f}  {choices}")
+        lines.append(
+            f"{label:<16} {row.macs:>11,} {row.params:>9,} {row.val_accuracy:>8.4f} "
+            f"{row.test_accuracy:>8.4f}  {choices}"
+        )
         if row is parents[-1]:
             lines.append("-" * len(header))
     return "\n".join(lines)

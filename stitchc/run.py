@@ -1,4 +1,5 @@
 """The main job: compile a checked program, fit its stitches, search, and export the Pareto front."""
+
 from __future__ import annotations
 
 import os
@@ -66,8 +67,14 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
     return outcomes
 
 
-def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset], models: dict[str, Graph],
-               out_dir: str, workers: int | None = None) -> SearchOutcome:
+def run_search(
+    program: Program,
+    search: SearchSpec,
+    datasets: dict[str, Dataset],
+    models: dict[str, Graph],
+    out_dir: str,
+    workers: int | None = None,
+) -> SearchOutcome:
     started = time.perf_counter()
     groups = [program.stitches[name] for name in search.over]
     supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
@@ -85,26 +92,44 @@ def run_search(program: Program, search: SearchSpec, datasets: dict[str, Dataset
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
         with Executor(evaluate, workers, store) as executor:
-            archive = nsga2(space.cardinalities, executor.map, search.population, search.generations, search.seed,
-                            space.sample, seeds, report=_progress(search, box))
+            archive = nsga2(
+                space.cardinalities,
+                executor.map,
+                search.population,
+                search.generations,
+                search.seed,
+                space.sample,
+                seeds,
+                report=_progress(search, box),
+            )
     finally:
         store.close()
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
     front = pareto_front(archive)
     quality = hypervolume(archive, *box)
-    log(f"search {search.name} ({search.algorithm}): {len(archive)} distinct candidates evaluated, {len(front)} on the front, "
-        f"hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)")
-    parent_rows = [_row(space, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
-                   for g, name in zip(seeds, supernet.parents)]
+    log(
+        f"search {search.name} ({search.algorithm}): {len(archive)} distinct candidates evaluated, "
+        f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
+    )
+    parent_rows = [
+        _row(space, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
+        for g, name in zip(seeds, supernet.parents)
+    ]
     rows, exported = [], []
     for index, point in enumerate(front):
         row, model = _row(space, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(space, point))
         rows.append(row)
         exported.append(model)
-    path = write_run(out_dir, search.name, parent_rows, rows, exported,
-                     {"value": quality, "macs_box": list(box), "axes": "accuracy × log10 MACs"},
-                     render(search.name, archive, parent_rows, rows, quality))
+    path = write_run(
+        out_dir,
+        search.name,
+        parent_rows,
+        rows,
+        exported,
+        {"value": quality, "macs_box": list(box), "axes": "accuracy × log10 MACs"},
+        render(search.name, archive, parent_rows, rows, quality),
+    )
     print(table(parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
@@ -130,14 +155,22 @@ def _progress(search: SearchSpec, box: tuple[int, int]):
 
     def report(generation: int, archive: list[Evaluation]) -> None:
         if generation % every == 0 or generation == search.generations:
-            log(f"  generation {generation}/{search.generations}: {len(archive)} evaluated, "
-                f"hypervolume {hypervolume(archive, *box):.4f}")
+            log(
+                f"  generation {generation}/{search.generations}: {len(archive)} evaluated, "
+                f"hypervolume {hypervolume(archive, *box):.4f}"
+            )
 
     return report
 
 
-def compile_supernet(program: Program, search: SearchSpec, groups: list[StitchSpec], datasets: dict[str, Dataset],
-                     models: dict[str, Graph], out_dir: str) -> Supernet:
+def compile_supernet(
+    program: Program,
+    search: SearchSpec,
+    groups: list[StitchSpec],
+    datasets: dict[str, Dataset],
+    models: dict[str, Graph],
+    out_dir: str,
+) -> Supernet:
     """Plans, builds and fits the supernetwork of one or more stitch groups (features cached in out_dir).
 
     Each group is matched and fitted with its own settings; with several groups, pairs of later groups are
@@ -160,8 +193,9 @@ def compile_supernet(program: Program, search: SearchSpec, groups: list[StitchSp
     return supernet
 
 
-def _fit_group(supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Split, cache: str,
-               own: set[str]) -> None:
+def _fit_group(
+    supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Split, cache: str, own: set[str]
+) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
     errors = fit_supernet(supernet, parents, data.x, cache, only=own)
     log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data.x)} samples" + _spread(errors, "feature MSE"))
@@ -186,23 +220,35 @@ def _spread(values: dict[str, float], what: str) -> str:
 def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list[StitchPlan]:
     """Explicit points from the spec, or automatic matching (optionally weighted by linear CKA)."""
     if stitch.points is not None:
-        return [explicit_plan(parents, p.source, p.source_path, p.target, p.target_path, stitch.resize)
-                for p in stitch.points]
+        return [
+            explicit_plan(parents, p.source, p.source_path, p.target, p.target_path, stitch.resize)
+            for p in stitch.points
+        ]
     similarity = None
     if stitch.similarity == "cka":
         similarity = cka_similarity(parents[stitch.left], parents[stitch.right], x[:CKA_SAMPLES], cache)
     return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 
-def _row(space: GenomeSpace, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str,
-         parent: str | None) -> tuple[Row, onnx.ModelProto]:
+def _row(
+    space: GenomeSpace, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str, parent: str | None
+) -> tuple[Row, onnx.ModelProto]:
     """Lowers the candidate, checks the ONNX model, and measures its test accuracy on exactly those bytes."""
     graph, steps = space.decode(point.genome)
     model = graph.to_onnx()
     onnx.checker.check_model(model, full_check=True)
     test = accuracy(model, dataset.test.x, dataset.test.y)
-    return Row(label, point.genome, space.switch_choices(point.genome), point.accuracy, test, point.macs,
-               point.params, parent, tuple(steps)), model
+    return Row(
+        label,
+        point.genome,
+        space.switch_choices(point.genome),
+        point.accuracy,
+        test,
+        point.macs,
+        point.params,
+        parent,
+        tuple(steps),
+    ), model
 
 
 def _parent_of(space: GenomeSpace, point: Evaluation) -> str | None:
@@ -217,8 +263,9 @@ def _load_model(program: Program, name: str) -> Graph:
     try:
         return load_parent(spec)
     except ModelLoadError as error:
-        raise SpecError([Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}")],
-                        program.source) from None
+        raise SpecError(
+            [Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}")], program.source
+        ) from None
 
 
 def _check_writable(out_dir: str) -> None:

@@ -1,4 +1,5 @@
 """Shared fixtures: the example spec's parents and data, and small hand-built ONNX graphs."""
+
 from __future__ import annotations
 
 import os
@@ -63,14 +64,18 @@ class GraphBuilder:
 
     def head(self, x: str, channels: int, spatial: int, classes: int = 10) -> str:
         flat = self.op("Flatten", [x])
-        return self.op("Gemm", [flat, self.const((classes, channels * spatial * spatial)), self.const((classes,))],
-                       transB=1)
+        return self.op(
+            "Gemm", [flat, self.const((classes, channels * spatial * spatial)), self.const((classes,))], transB=1
+        )
 
     def model(self, output: str) -> onnx.ModelProto:
         graph = helper.make_graph(
-            self.nodes, "test",
+            self.nodes,
+            "test",
             [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, self.size, self.size])],
-            [helper.make_tensor_value_info(output, TensorProto.FLOAT, ["N", 10])], self.inits)
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, ["N", 10])],
+            self.inits,
+        )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         model.ir_version = 8
         return model

@@ -1,4 +1,5 @@
 """`stitchc inspect` and `stitchc convert`: their output, and one-line errors with exit status 2 for bad input."""
+
 from __future__ import annotations
 
 import os
@@ -32,13 +33,15 @@ def test_inspect_reports_io_ops_costs_and_points(capsys, parent_paths):
 
 def test_convert_preserves_outputs_and_moves_opset(capsys, parent_paths, digits, tmp_path):
     target = tmp_path / "out.onnx"
-    status, _, err = stitchc_cli(capsys, "convert", parent_paths[1], "-o", str(target), "--opset", "21",
-                                 "--passes", "dce")
+    status, _, err = stitchc_cli(
+        capsys, "convert", parent_paths[1], "-o", str(target), "--opset", "21", "--passes", "dce"
+    )
     assert status == 0, err
     converted = onnx.load(target)
     assert {o.domain: o.version for o in converted.opset_import}[""] == 21
-    np.testing.assert_allclose(run(converted, digits.val.x)[0], run(onnx.load(parent_paths[1]), digits.val.x)[0],
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        run(converted, digits.val.x)[0], run(onnx.load(parent_paths[1]), digits.val.x)[0], rtol=1e-4, atol=1e-6
+    )
 
 
 def write_external(tmp_path, location: str):
@@ -68,7 +71,7 @@ def bad_inputs(tmp_path, parent_paths):
     data = open(parent_paths[0], "rb").read()
     (tmp_path / "truncated.onnx").write_bytes(data[: len(data) // 2])
     (tmp_path / "corrupt.onnx").write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)))
-    (tmp_path / "text.onnx").write_text("stitch 1\nmodel a = onnx(\"a.onnx\")\n")
+    (tmp_path / "text.onnx").write_text('stitch 1\nmodel a = onnx("a.onnx")\n')
     (tmp_path / "empty.onnx").write_bytes(b"")
     missing = write_external(tmp_path / "m1", "weights.bin")
     os.remove(missing.parent / "weights.bin")
@@ -84,10 +87,16 @@ def bad_inputs(tmp_path, parent_paths):
         ("no file", ["inspect", str(tmp_path / "nope.onnx")], "no such file"),
         ("missing external data", ["inspect", str(missing)], "missing external data file 'weights.bin'"),
         ("escaping external data", ["convert", str(escaping), "-o", out], "leaves the model's folder"),
-        ("unwritable output", ["convert", parent_paths[0], "-o", str(tmp_path / "no" / "dir" / "x.onnx")],
-         "cannot write"),
-        ("unknown pass", ["convert", parent_paths[0], "-o", out, "--passes", "dce,fold_everything"],
-         "unknown pass 'fold_everything' \\(known: .*dce"),
+        (
+            "unwritable output",
+            ["convert", parent_paths[0], "-o", str(tmp_path / "no" / "dir" / "x.onnx")],
+            "cannot write",
+        ),
+        (
+            "unknown pass",
+            ["convert", parent_paths[0], "-o", out, "--passes", "dce,fold_everything"],
+            "unknown pass 'fold_everything' \\(known: .*dce",
+        ),
         ("bad opset", ["convert", parent_paths[0], "-o", out, "--opset", "3"], "--opset: 3 is not between 7"),
     ]
 

@@ -1,4 +1,5 @@
 """Decoding: the all-A and all-B genomes are exactly the parents; switched genomes are pruned and counted."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,8 +53,12 @@ def test_hypervolume_of_a_known_front():
     from stitchc.evolve.hypervolume import hypervolume
     from stitchc.evolve.objectives import Evaluation
 
-    points = [Evaluation((0,), 0.5, 10, 1), Evaluation((1,), 0.8, 50, 1), Evaluation((2,), 0.6, 60, 1),
-              Evaluation((3,), 0.9, 200, 1)]  # the third is dominated, the last lies beyond the reference
+    points = [
+        Evaluation((0,), 0.5, 10, 1),
+        Evaluation((1,), 0.8, 50, 1),
+        Evaluation((2,), 0.6, 60, 1),
+        Evaluation((3,), 0.9, 200, 1),
+    ]  # the third is dominated, the last lies beyond the reference
     import math
 
     expected = 0.5 * (math.log10(50) - 1) + 0.8 * (2 - math.log10(50))  # box: MACs 10..100, i.e. log 1..2

@@ -1,4 +1,5 @@
 """Every fenced ```stitch block of docs/language.md parses and checks (as a file in specs/)."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """ONNX → IR → ONNX leaves every output unchanged; graph copies share weights."""
+
 from __future__ import annotations
 
 import numpy as np

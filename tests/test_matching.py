@@ -1,4 +1,5 @@
 """Matching keeps the merged graph acyclic on residual and branching graphs, and the supernet decodes."""
+
 from __future__ import annotations
 
 import itertools
@@ -83,8 +84,10 @@ def test_exact_matching_on_resnet_by_densenet(make_residual, make_dense):
     assert proven and len(exact) >= len(greedy) and len(exact) >= 4
     assert find_cycle([graph_a, graph_b], [(a.value, b.value) for a, b in exact]) is None
     # the built supernet is itself a DAG: toposort succeeds and every genome decodes
-    supernet = build_supernet({"a": graph_a, "b": graph_b},
-                              [p for a, b in exact for p in (StitchPlan("a", a, "b", b), StitchPlan("b", b, "a", a))])
+    supernet = build_supernet(
+        {"a": graph_a, "b": graph_b},
+        [p for a, b in exact for p in (StitchPlan("a", a, "b", b), StitchPlan("b", b, "a", a))],
+    )
     assert len(supernet.genes) == 2 * len(exact) + 1
 
 
@@ -92,8 +95,11 @@ def test_three_parents_in_one_supernet(make_residual, make_dense, make_branching
     from stitchc.passes.merge_cycles import find_cycle
     from stitchc.passes.stitch_plan import group_plans
 
-    graphs = {"a": from_onnx(make_residual(1, 6, 2), "a"), "b": from_onnx(make_dense(2, 4, 2), "b"),
-              "c": from_onnx(make_branching(3, 4), "c")}
+    graphs = {
+        "a": from_onnx(make_residual(1, 6, 2), "a"),
+        "b": from_onnx(make_dense(2, 4, 2), "b"),
+        "c": from_onnx(make_branching(3, 4), "c"),
+    }
     plans = group_plans(graphs)
     assert {p.source_parent for p in plans} == {"a", "b", "c"}
     assert find_cycle(list(graphs.values()), [(p.source.value, p.target.value) for p in plans]) is None
@@ -116,10 +122,13 @@ def test_incompatible_explicit_points_name_both_shapes(parents):
     graphs = dict(zip("ab", parents))
     with pytest.raises(StitchError) as error:
         explicit_plan(graphs, "a", "relu1", "b", "pool1")
-    assert str(error.value) == ("cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.pool1 (float32[N, 32, 4, 4]): "
-                                "spatial sizes differ")
+    assert str(error.value) == (
+        "cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.pool1 (float32[N, 32, 4, 4]): spatial sizes differ"
+    )
     assert error.value.hint == "set `resize = true` in the stitch block to pool or upsample between them"
     with pytest.raises(StitchError) as error:
         explicit_plan(graphs, "a", "relu1", "b", "flatten", resize=True)
-    assert str(error.value) == ("cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.flatten (float32[N, 256]): "
-                                "one is a [N, C, H, W] feature map and the other a [N, C] vector")
+    assert str(error.value) == (
+        "cannot stitch a.relu1 (float32[N, 8, 8, 8]) -> b.flatten (float32[N, 256]): "
+        "one is a [N, C, H, W] feature map and the other a [N, C] vector"
+    )

@@ -1,5 +1,6 @@
 """Morphisms preserve the function (max |y' − y| ≤ tol · max |y|, on inputs that break symmetry);
 mutations change exactly the fraction of weights they promise."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -95,5 +96,7 @@ def test_net2deeper_accepts_a_relu_site(parent_paths, digits):
     graph = stitchc.load(parent_paths[0])
     relu = next(n for n in graph.nodes if n.op == "Relu")
     child = graph.copy()
-    assert net2deeper(child, next(n for n in child.nodes if n.name == relu.name), {"kernel": 3}, np.random.default_rng(0))
+    assert net2deeper(
+        child, next(n for n in child.nodes if n.name == relu.name), {"kernel": 3}, np.random.default_rng(0)
+    )
     _preserved(run(graph, digits.val.x)[0], run(child, digits.val.x)[0], tol=1e-6)

@@ -6,6 +6,7 @@ model cases, and the model.onnx + test_data_set_* folders of data/simple, data/p
 data/pytorch-operator. Each original runs in ONNX Runtime; its outputs are the reference the round-tripped
 model must reproduce (rtol 1e-4). A model is skipped only with a named reason.
 """
+
 from __future__ import annotations
 
 import collections
@@ -130,18 +131,20 @@ def _default_opset(model: onnx.ModelProto) -> int:
 
 def _kind(error: Exception) -> str:
     text = str(error)
-    for marker, reason in (("Unsupported model IR version", "its opsets need an IR version newer than ORT reads"),
-                           ("ValidateOpsetForDomain", "opset newer than ORT supports"),
-                           ("is not a registered function/op", "op not registered in ORT"),
-                           ("Unable to handle object", "ORT's Python binding cannot feed this input element type"),
-                           ("can't be converted to MLDataType", "ORT's Python binding cannot feed bfloat16/float8/int4 inputs"),
-                           ("Batchwise recurrent", "ORT lacks batchwise (layout=1) RNNs"),
-                           ("locale", "ORT lacks the en_US locale here"),
-                           ("NOT_IMPLEMENTED", "ORT has no kernel for an op/type"),
-                           ("INVALID_GRAPH", "ORT rejects the graph"),
-                           ("Type Error", "ORT rejects the graph's types"),
-                           ("RUNTIME_EXCEPTION", "ORT fails at run time"),
-                           ("FAIL", "ORT fails at run time")):
+    for marker, reason in (
+        ("Unsupported model IR version", "its opsets need an IR version newer than ORT reads"),
+        ("ValidateOpsetForDomain", "opset newer than ORT supports"),
+        ("is not a registered function/op", "op not registered in ORT"),
+        ("Unable to handle object", "ORT's Python binding cannot feed this input element type"),
+        ("can't be converted to MLDataType", "ORT's Python binding cannot feed bfloat16/float8/int4 inputs"),
+        ("Batchwise recurrent", "ORT lacks batchwise (layout=1) RNNs"),
+        ("locale", "ORT lacks the en_US locale here"),
+        ("NOT_IMPLEMENTED", "ORT has no kernel for an op/type"),
+        ("INVALID_GRAPH", "ORT rejects the graph"),
+        ("Type Error", "ORT rejects the graph's types"),
+        ("RUNTIME_EXCEPTION", "ORT fails at run time"),
+        ("FAIL", "ORT fails at run time"),
+    ):
         if marker in text:
             return reason
     return type(error).__name__

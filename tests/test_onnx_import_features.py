@@ -1,4 +1,5 @@
 """ONNX import corners: initializers listed as inputs, constant folding, opaque ops, subgraphs, opsets, cost."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,12 @@ X = RNG.normal(size=(2, 3, 6, 6)).astype(np.float32)
 
 def model(nodes, inits, opset=17, inputs=None, outputs=None):
     graph = helper.make_graph(
-        nodes, "m", inputs or [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 6, 6])],
-        outputs or [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+        nodes,
+        "m",
+        inputs or [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 6, 6])],
+        outputs or [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
     return proto
@@ -34,8 +39,9 @@ def weight(name, shape):
 
 
 def round_trips(proto, x=X):
-    np.testing.assert_allclose(run(from_onnx(proto, "m").to_onnx(), {"x": x})[0], run(proto, {"x": x})[0],
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        run(from_onnx(proto, "m").to_onnx(), {"x": x})[0], run(proto, {"x": x})[0], rtol=1e-4, atol=1e-6
+    )
 
 
 def test_initializers_listed_as_inputs_become_constants():
@@ -47,15 +53,21 @@ def test_initializers_listed_as_inputs_become_constants():
 
 
 def test_weights_made_by_constant_subgraphs_are_folded():
-    nodes = [helper.make_node("ConstantOfShape", ["shape"], ["ones"],
-                              value=numpy_helper.from_array(np.array([0.5], np.float32))),
-             helper.make_node("Mul", ["ones", "w_raw"], ["w_half"]),
-             helper.make_node("Reshape", ["w_half", "kernel"], ["w"]),
-             helper.make_node("Shape", ["x"], ["x_shape"]),  # symbolic batch: stays
-             helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
-             helper.make_node("Relu", ["c"], ["y"])]
-    inits = [numpy_helper.from_array(np.array([108], np.int64), "shape"), weight("w_raw", (108,)),
-             numpy_helper.from_array(np.array([4, 3, 3, 3], np.int64), "kernel")]
+    nodes = [
+        helper.make_node(
+            "ConstantOfShape", ["shape"], ["ones"], value=numpy_helper.from_array(np.array([0.5], np.float32))
+        ),
+        helper.make_node("Mul", ["ones", "w_raw"], ["w_half"]),
+        helper.make_node("Reshape", ["w_half", "kernel"], ["w"]),
+        helper.make_node("Shape", ["x"], ["x_shape"]),  # symbolic batch: stays
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["y"]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([108], np.int64), "shape"),
+        weight("w_raw", (108,)),
+        numpy_helper.from_array(np.array([4, 3, 3, 3], np.int64), "kernel"),
+    ]
     proto = model(nodes, inits)
     graph = from_onnx(proto, "m")
     assert [n.op for n in graph.nodes] == ["Shape", "Conv", "Relu"]
@@ -63,8 +75,14 @@ def test_weights_made_by_constant_subgraphs_are_folded():
     assert conv.inputs[1].is_const and conv.inputs[1].type.shape == (4, 3, 3, 3)
     assert graph.params() == 108 and graph.macs() == 4 * 36 * 27
     round_trips(proto)
-    static = from_onnx(model(nodes[3:4] + [helper.make_node("Cast", ["x_shape"], ["y"], to=TensorProto.FLOAT)], [],
-                             inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 6, 6])]), "m")
+    static = from_onnx(
+        model(
+            nodes[3:4] + [helper.make_node("Cast", ["x_shape"], ["y"], to=TensorProto.FLOAT)],
+            [],
+            inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 6, 6])],
+        ),
+        "m",
+    )
     assert static.nodes == [] and static.outputs[0].const.tolist() == [2.0, 3.0, 6.0, 6.0]
 
 
@@ -81,11 +99,16 @@ def test_ops_without_special_knowledge_are_typed_and_carried():
 
 def test_if_subgraph_reading_an_outer_constant_round_trips():
     branch = lambda name, op: helper.make_graph(  # noqa: E731
-        [helper.make_node(op, ["x", "bias"], [name])], name, [],
-        [helper.make_tensor_value_info(name, TensorProto.FLOAT, None)])
-    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], keepdims=0),
-             helper.make_node("Greater", ["m", "zero"], ["positive"]),
-             helper.make_node("If", ["positive"], ["y"], then_branch=branch("a", "Add"), else_branch=branch("s", "Sub"))]
+        [helper.make_node(op, ["x", "bias"], [name])],
+        name,
+        [],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, None)],
+    )
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], keepdims=0),
+        helper.make_node("Greater", ["m", "zero"], ["positive"]),
+        helper.make_node("If", ["positive"], ["y"], then_branch=branch("a", "Add"), else_branch=branch("s", "Sub")),
+    ]
     inits = [numpy_helper.from_array(np.float32(0.0), "zero"), weight("bias", (6,))]
     proto = model(nodes, inits)
     for sign in (1, -1):
@@ -93,9 +116,11 @@ def test_if_subgraph_reading_an_outer_constant_round_trips():
 
 
 def test_old_opsets_import_and_lower_to_newer_ones():
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
-             helper.make_node("ReduceSum", ["c"], ["u"], axes=[2], keepdims=1),
-             helper.make_node("Softmax", ["u"], ["y"], axis=1)]
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("ReduceSum", ["c"], ["u"], axes=[2], keepdims=1),
+        helper.make_node("Softmax", ["u"], ["y"], axis=1),
+    ]
     proto = model(nodes, [weight("w", (4, 3, 3, 3))], opset=7)
     graph = from_onnx(proto, "m")
     newest = onnx.defs.onnx_opset_version()

@@ -1,4 +1,5 @@
 """Built-in Python passes preserve outputs; the registry, the decorator and the pass manager."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,9 @@ def _graph() -> Graph:
     return graph
 
 
-@pytest.mark.parametrize("name,removed_op", [("fold_constants", "Mul"), ("remove_identity", "Identity"),
-                                             ("remove_dropout", "Dropout")])
+@pytest.mark.parametrize(
+    "name,removed_op", [("fold_constants", "Mul"), ("remove_identity", "Identity"), ("remove_dropout", "Dropout")]
+)
 def test_pass_removes_its_op_and_preserves_outputs(name, removed_op):
     graph = _graph()
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
@@ -96,17 +98,28 @@ def test_dce_keeps_values_only_a_subgraph_reads():
 
     def branch(name, op):
         out = f"{name}_out"
-        return helper.make_graph([helper.make_node(op, ["captured"], [out])], name, [],
-                                 [helper.make_tensor_value_info(out, TensorProto.FLOAT, [2])])
+        return helper.make_graph(
+            [helper.make_node(op, ["captured"], [out])],
+            name,
+            [],
+            [helper.make_tensor_value_info(out, TensorProto.FLOAT, [2])],
+        )
 
-    nodes = [helper.make_node("Relu", ["x"], ["captured"]),  # read only inside the branches
-             helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
-             helper.make_node("Greater", ["total", "zero"], ["positive"]),
-             helper.make_node("If", ["positive"], ["y"], then_branch=branch("then", "Neg"),
-                              else_branch=branch("else", "Abs"))]
-    graph_proto = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
-                                    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
-                                    [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["captured"]),  # read only inside the branches
+        helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+        helper.make_node("Greater", ["total", "zero"], ["positive"]),
+        helper.make_node(
+            "If", ["positive"], ["y"], then_branch=branch("then", "Neg"), else_branch=branch("else", "Abs")
+        ),
+    ]
+    graph_proto = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+        [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])],
+    )
     model = helper.make_model(graph_proto, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     graph = from_onnx(model, "m", fold=False)

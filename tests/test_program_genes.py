@@ -1,4 +1,5 @@
 """Program genes: morphism and mutation steps decoded after the switches, canonical, and run end to end."""
+
 from __future__ import annotations
 
 import json
@@ -44,17 +45,17 @@ def _space(tmp_path, parent_paths, parents, digits):
 def _with_step(space, op, site=0, seed=0, slot=0):
     genome = list(space.parent_genome(1))
     start = space.switch_count + slot * space.program.per_slot
-    genome[start:start + 3] = [op, site, seed]
+    genome[start : start + 3] = [op, site, seed]
     return tuple(genome)
 
 
 def test_layout_and_canonical_form(tmp_path, parent_paths, parents, digits):
     space, _ = _space(tmp_path, parent_paths, parents, digits)
-    names = [g.name for g in space.genes[space.switch_count:]]
+    names = [g.name for g in space.genes[space.switch_count :]]
     assert names[:4] == ["step0", "step0.site", "step0.seed", "step0.widen.factor"]
     assert names[4] == "step0.jitter.rate" and len(names) == 2 * space.program.per_slot
     noisy = list(space.parent_genome(0))
-    noisy[space.switch_count + 1: space.switch_count + 3] = [3, 5]  # site and seed of a slot set to none
+    noisy[space.switch_count + 1 : space.switch_count + 3] = [3, 5]  # site and seed of a slot set to none
     assert space.canonical(tuple(noisy)) == space.parent_genome(0)
 
 
@@ -83,8 +84,9 @@ def test_search_with_a_program_exports_its_steps(tmp_path, parent_paths, parents
         assert accuracy(onnx.load(str(out / point["file"])), digits.val.x, digits.val.y) == point["val_accuracy"]
 
 
-def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(tmp_path, parent_paths, parents, digits,
-                                                                             capsys):
+def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(
+    tmp_path, parent_paths, parents, digits, capsys
+):
     _, path = _space(tmp_path, parent_paths, parents, digits)
     out = str(tmp_path / "out")
     assert main(["run", path, "--out", out]) == 0

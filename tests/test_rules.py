@@ -1,4 +1,5 @@
 """The rule engine: fold_conv_bn from std.stitch on a ResNet, and matcher semantics on small graphs."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -39,9 +40,17 @@ def resnet():
             module.bias.data.uniform_(-0.3, 0.3)
     net.eval()
     buffer = io.BytesIO()
-    torch.onnx.export(net, torch.randn(1, 3, 32, 32), buffer, dynamo=False, do_constant_folding=False,
-                      training=torch.onnx.TrainingMode.PRESERVE, input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "N"}})
+    torch.onnx.export(
+        net,
+        torch.randn(1, 3, 32, 32),
+        buffer,
+        dynamo=False,
+        do_constant_folding=False,
+        training=torch.onnx.TrainingMode.PRESERVE,
+        input_names=["x"],
+        output_names=["y"],
+        dynamic_axes={"x": {0: "N"}},
+    )
     return net, from_onnx(onnx.load_from_string(buffer.getvalue()), "resnet")
 
 

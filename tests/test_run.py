@@ -1,4 +1,5 @@
 """End to end: `stitchc run specs/digits.stitch` writes a deterministic front of standalone, checked ONNX models."""
+
 from __future__ import annotations
 
 import json
@@ -54,16 +55,20 @@ def test_same_seed_same_front(runs):
 def test_parents_are_on_the_front_or_dominated(runs):
     document = _front(runs[0])
     for name, parent in document["parents"].items():
-        assert any(p["val_accuracy"] >= parent["val_accuracy"] and p["macs"] <= parent["macs"]
-                   for p in document["front"]), name
+        assert any(
+            p["val_accuracy"] >= parent["val_accuracy"] and p["macs"] <= parent["macs"] for p in document["front"]
+        ), name
 
 
 def test_front_is_mutually_non_dominated(runs):
     points = _front(runs[0])["front"]
     for p in points:
         for q in points:
-            assert not (q["val_accuracy"] >= p["val_accuracy"] and q["macs"] <= p["macs"]
-                        and (q["val_accuracy"] > p["val_accuracy"] or q["macs"] < p["macs"]))
+            assert not (
+                q["val_accuracy"] >= p["val_accuracy"]
+                and q["macs"] <= p["macs"]
+                and (q["val_accuracy"] > p["val_accuracy"] or q["macs"] < p["macs"])
+            )
 
 
 def test_front_contains_a_hybrid(runs):
@@ -135,7 +140,7 @@ search front over ab, bc {{
         onnx_.checker.check_model(onnx_.load(str(out / point["file"])), full_check=True)
 
 
-TORCH_NETS = '''
+TORCH_NETS = """
 import torch
 from torch import nn
 
@@ -149,7 +154,7 @@ class Small(nn.Module):
 
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(torch.relu(self.conv1(x))), 1))
-'''
+"""
 
 
 def test_a_torch_parent_in_a_spec(tmp_path, parent_paths):
@@ -181,7 +186,9 @@ search front over at {{
 def test_random_search_is_a_baseline_against_nsga2(tmp_path):
     spec = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
     path = tmp_path / "random.stitch"
-    path.write_text(spec.replace("nsga2(population = 48, generations = 20, seed = 1)", "random(samples = 40, seed = 1)"))
+    path.write_text(
+        spec.replace("nsga2(population = 48, generations = 20, seed = 1)", "random(samples = 40, seed = 1)")
+    )
     assert main(["run", str(path), "--out", str(tmp_path / "random")]) == 0
     document = _front(tmp_path / "random")
     assert set(document["parents"]) == {"a", "b"} and 0 < document["hypervolume"]["value"] < 1
@@ -208,8 +215,10 @@ def test_report_html_plots_front_candidates_and_parents(runs):
 @pytest.mark.parametrize("loss", ["feature", "task"])
 def test_refinement_from_a_spec(tmp_path, loss, capsys):
     spec = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
-    spec = spec.replace("fit    = digits.train(samples = 1024)",
-                        f"fit    = digits.train(samples = 128)\n    refine = sgd(loss = {loss}, epochs = 1, lr = 1e-3)")
+    spec = spec.replace(
+        "fit    = digits.train(samples = 1024)",
+        f"fit    = digits.train(samples = 128)\n    refine = sgd(loss = {loss}, epochs = 1, lr = 1e-3)",
+    )
     spec = spec.replace("nsga2(population = 48, generations = 20, seed = 1)", "random(samples = 8, seed = 1)")
     path = tmp_path / "refine.stitch"
     path.write_text(spec)

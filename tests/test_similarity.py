@@ -1,4 +1,5 @@
 """Linear CKA: 1 for the same representation up to rotation and scale, lower for unrelated ones."""
+
 from __future__ import annotations
 
 import numpy as np

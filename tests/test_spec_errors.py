@@ -1,4 +1,5 @@
 """Malformed specs: exact `file:line:col: error: message`, exit status 2, no traceback."""
+
 from __future__ import annotations
 
 import os
@@ -40,12 +41,20 @@ CASES = [
     ("samples = 256", "smaples = 256", "8:27: error: unknown argument of digits.train() 'smaples'"),
     ("digits.train(", "digits.trian(", "8:14: error: unknown split 'trian'"),
     ("digits.train(", "digitz.train(", "8:14: error: unknown data 'digitz'"),
-    ("population = 8", "population = 10", "12:37: error: population must be a multiple of 4 for NSGA-II tournament selection, got 10"),
+    (
+        "population = 8",
+        "population = 10",
+        "12:37: error: population must be a multiple of 4 for NSGA-II tournament selection, got 10",
+    ),
     ("generations = 1", "generations = -3", "12:54: error: 'generations' must be at least 0, got -3"),
     ("nsga2(", "nsga3(", "12:18: error: unknown function 'nsga3'"),
     ("minimize macs", "minimize flops", "13:59: error: unknown metric 'flops'"),
     ("minimize macs", "maximize macs", "13:50: error: macs can only be minimized"),
-    ("maximize accuracy(digits.val)", "maximize accuracy", "13:28: error: accuracy takes the data split to measure on, for example accuracy(digits.val)"),
+    (
+        "maximize accuracy(digits.val)",
+        "maximize accuracy",
+        "13:28: error: accuracy takes the data split to measure on, for example accuracy(digits.val)",
+    ),
     ("over ab {", "over ba {", "10:19: error: unknown stitch 'ba'"),
     ("export front.pareto", "export fronts.pareto", "15:8: error: unknown search 'fronts'"),
     ("front.pareto to", "front.best to", "15:8: error: cannot export 'front.best'"),
@@ -60,7 +69,11 @@ CASES = [
     ('onnx("{b}")', 'torch("x.py:Net", input = f32[N, 1, 8, 8])', "4:17: error: torch module file 'x.py' not found"),
     ("layer  = affine(", "layer  = affine(init = least_squares) @ (", "7:43: error: unexpected character '@'"),
     ("}}\nsearch", "\nsearch", "10:1: error: unexpected 'search'; expected one of ';', '}', a name"),
-    ("export front.pareto to \"out\" as onnx\n", "export front.pareto to \"out\" as", "15:32: error: unexpected end of file; expected a name"),
+    (
+        'export front.pareto to "out" as onnx\n',
+        'export front.pareto to "out" as',
+        "15:32: error: unexpected end of file; expected a name",
+    ),
 ]
 
 
@@ -144,6 +157,7 @@ def test_unwritable_run_folder_is_one_line_before_any_work(tmp_path, parent_path
     blocker.write_text("not a folder")
     assert main(["run", path, "--out", str(blocker)]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"stitchc: error: {blocker}: cannot write the run folder ({blocker} is a file)"]
+        f"stitchc: error: {blocker}: cannot write the run folder ({blocker} is a file)"
+    ]
     assert main(["run", path, "--out", str(blocker / "inside")]) == 2
     assert "cannot write the run folder" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 """Property: random token mutations of the example specs never crash `stitchc check` (exit 0 or 2, no traceback)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,12 +14,53 @@ from hypothesis import strategies as st
 from stitchc.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = [os.path.join(ROOT, "specs", "digits.stitch"), os.path.join(ROOT, "specs", "tour.stitch"),
-            os.path.join(ROOT, "passes", "std.stitch")]
+EXAMPLES = [
+    os.path.join(ROOT, "specs", "digits.stitch"),
+    os.path.join(ROOT, "specs", "tour.stitch"),
+    os.path.join(ROOT, "passes", "std.stitch"),
+]
 TOKEN = re.compile(r'"[^"\n]*"|%\w+|\$\w+|\d+(?:\.\d+)?(?:e-?\d+)?|\w+|<->|->|\.\.\.?|[=!<>]=|\*\*|\S')
-VOCABULARY = ["{", "}", "(", ")", "[", "]", ",", ";", "=", "->", "<->", "%x", "$a", "...", "?", "|", "1", "-1",
-              "1e-9", "0.5", '"x.onnx"', '"models/digits_small.onnx"', "auto", "rule", "match", "rewrite", "stitch",
-              "model", "pipeline", "import", "use", "a.conv9", "b.fc1", "Conv", "cnov", "sqrt", "true", "\n", ""]
+VOCABULARY = [
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ";",
+    "=",
+    "->",
+    "<->",
+    "%x",
+    "$a",
+    "...",
+    "?",
+    "|",
+    "1",
+    "-1",
+    "1e-9",
+    "0.5",
+    '"x.onnx"',
+    '"models/digits_small.onnx"',
+    "auto",
+    "rule",
+    "match",
+    "rewrite",
+    "stitch",
+    "model",
+    "pipeline",
+    "import",
+    "use",
+    "a.conv9",
+    "b.fc1",
+    "Conv",
+    "cnov",
+    "sqrt",
+    "true",
+    "\n",
+    "",
+]
 
 
 def _tokens(path: str) -> tuple[list[str], str]:
@@ -30,8 +72,11 @@ SOURCES = [_tokens(path) for path in EXAMPLES]
 WORKDIR = tempfile.mkdtemp(prefix="stitch-fuzz-")
 os.symlink(os.path.join(ROOT, "specs", "models"), os.path.join(WORKDIR, "models"))
 
-mutation = st.tuples(st.sampled_from(["delete", "insert", "replace", "swap", "duplicate"]), st.integers(0, 10_000),
-                     st.sampled_from(VOCABULARY))
+mutation = st.tuples(
+    st.sampled_from(["delete", "insert", "replace", "swap", "duplicate"]),
+    st.integers(0, 10_000),
+    st.sampled_from(VOCABULARY),
+)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,5 @@
 """A spec's pipeline: a Python pass registered with the decorator and DSL rules run as one PassManager."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ def tag_tanh(graph):
     return PassResult(graph, changed)
 '''
 
-SPEC = '''stitch 1
+SPEC = """stitch 1
 use "passes.py"
 
 rule relu_relu {
@@ -34,7 +35,7 @@ rule relu_relu {
 }
 
 pipeline cleanup = fixpoint([relu_relu, tag_tanh, fold_conv_bn, remove_identity, dce], max = 4)
-'''
+"""
 
 
 @pytest.fixture()
@@ -73,6 +74,8 @@ def test_convert_applies_a_spec_pipeline(spec, parent_paths, digits, tmp_path, c
 
     out = str(tmp_path / "converted.onnx")
     assert main(["convert", parent_paths[1], "-o", out, "--passes", "dce", "--spec", spec]) == 0
-    np.testing.assert_array_equal(run(onnx.load(out), digits.val.x)[0], run(onnx.load(parent_paths[1]), digits.val.x)[0])
+    np.testing.assert_array_equal(
+        run(onnx.load(out), digits.val.x)[0], run(onnx.load(parent_paths[1]), digits.val.x)[0]
+    )
     assert main(["convert", parent_paths[1], "-o", out, "--spec", spec, "--pipeline", "other"]) == 2
     assert "no pipeline 'other'" in capsys.readouterr().err.splitlines()[0]

@@ -1,4 +1,5 @@
 """Closed-form stitches: exact on affine data, streaming equals in-memory, better than identity or random."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """SGD refinement: the feature recipe lowers the feature MSE from a random start; task refinement lowers the
 candidate's cross-entropy and trains only the stitch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,9 @@ def test_task_refinement_lowers_the_loss_and_touches_only_the_stitch(parents, di
     stitch = max(supernet.stitches, key=lambda s: s.source.channels)  # one with the most to learn
     genome = supernet.stitch_genome(stitch)
     before = _cross_entropy(decode(supernet, genome), x, y)
-    frozen = {v.name: v.const for v in supernet.graph.constants.values()
-              if v is not stitch.weight and v is not stitch.bias}
+    frozen = {
+        v.name: v.const for v in supernet.graph.constants.values() if v is not stitch.weight and v is not stitch.bias
+    }
     losses = refine_on_task(supernet, x, y, epochs=2, only={stitch.name})
     assert losses[stitch.name] < before
     assert np.isclose(_cross_entropy(decode(supernet, genome), x, y), losses[stitch.name], rtol=1e-4)

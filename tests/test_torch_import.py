@@ -1,4 +1,5 @@
 """stitchc.from_torch and load_torch: module paths survive as provenance; bad files give one clear error."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ from stitchc.ir.runtime import run
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
 import zoo  # noqa: E402
 
-NETS = '''
+NETS = """
 import torch
 from torch import nn
 
@@ -31,7 +32,7 @@ class Small(nn.Module):
 class Broken(nn.Module):
     def __init__(self):
         raise ValueError("no")
-'''
+"""
 
 
 @pytest.fixture()
@@ -71,15 +72,18 @@ def test_load_torch_matches_the_module(nets, tmp_path):
         np.testing.assert_allclose(run(graph, x)[0], reference(torch.from_numpy(x)).numpy(), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("spec, weights, cause", [
-    ("missing.py:Small", None, "no such file"),
-    ("{nets}:Nope", None, "no nn.Module class 'Nope' \\(defines: Broken, Small\\)"),
-    ("{nets}:Broken", None, "Broken\\(\\) failed \\(ValueError: no\\)"),
-    ("{nets}", None, "expected 'path/file.py:ClassName'"),
-    ("{nets}:Small", "missing.pt", "no such file"),
-    ("{nets}:Small", "{garbage}", "not a readable torch weights file"),
-    ("{nets}:Small", "{wrong}", "weights do not fit Small"),
-])
+@pytest.mark.parametrize(
+    "spec, weights, cause",
+    [
+        ("missing.py:Small", None, "no such file"),
+        ("{nets}:Nope", None, "no nn.Module class 'Nope' \\(defines: Broken, Small\\)"),
+        ("{nets}:Broken", None, "Broken\\(\\) failed \\(ValueError: no\\)"),
+        ("{nets}", None, "expected 'path/file.py:ClassName'"),
+        ("{nets}:Small", "missing.pt", "no such file"),
+        ("{nets}:Small", "{garbage}", "not a readable torch weights file"),
+        ("{nets}:Small", "{wrong}", "weights do not fit Small"),
+    ],
+)
 def test_load_torch_errors(nets, tmp_path, spec, weights, cause):
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint")

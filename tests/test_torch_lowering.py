@@ -1,4 +1,5 @@
 """Graph.to_torch agrees with ONNX Runtime on the original model, for every zoo family and the spec's parents."""
+
 from __future__ import annotations
 
 import os

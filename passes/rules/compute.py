@@ -5,6 +5,7 @@ and VALUE_FUNCTIONS. `%v` evaluates to the constant array of a matched value, `$
 a bare name to an earlier compute result. Anything that cannot be evaluated raises Refused, which makes
 the match fail with that reason.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,27 +37,47 @@ def _reduce(fn):
 
 # name -> (min args, max args, implementation)
 FUNCTIONS: dict[str, tuple[int, int, Callable]] = {
-    "sqrt": (1, 1, np.sqrt), "exp": (1, 1, np.exp), "log": (1, 1, np.log), "abs": (1, 1, np.abs),
-    "reshape": (2, 2, _reshape), "transpose": (1, 2, _transpose),
-    "sum": (1, 2, _reduce(np.sum)), "mean": (1, 2, _reduce(np.mean)),
-    "maximum": (2, 2, np.maximum), "minimum": (2, 2, np.minimum), "where": (3, 3, np.where),
-    "zeros_like": (1, 1, np.zeros_like), "ones_like": (1, 1, np.ones_like),
+    "sqrt": (1, 1, np.sqrt),
+    "exp": (1, 1, np.exp),
+    "log": (1, 1, np.log),
+    "abs": (1, 1, np.abs),
+    "reshape": (2, 2, _reshape),
+    "transpose": (1, 2, _transpose),
+    "sum": (1, 2, _reduce(np.sum)),
+    "mean": (1, 2, _reduce(np.mean)),
+    "maximum": (2, 2, np.maximum),
+    "minimum": (2, 2, np.minimum),
+    "where": (3, 3, np.where),
+    "zeros_like": (1, 1, np.zeros_like),
+    "ones_like": (1, 1, np.ones_like),
     "concat": (2, 2, lambda xs, axis: np.concatenate(xs, axis=int(axis))),
     "expand_dims": (2, 2, lambda x, axis: np.expand_dims(x, int(axis))),
-    "size": (1, 1, np.size), "len": (1, 1, len),
+    "size": (1, 1, np.size),
+    "len": (1, 1, len),
 }
 # functions of IR values rather than arrays: their arguments must be `%v`
 VALUE_FUNCTIONS: dict[str, tuple[int, int]] = {
-    "is_const": (1, 64), "single_use": (1, 64), "present": (1, 1), "rank": (1, 1), "shape": (1, 1),
+    "is_const": (1, 64),
+    "single_use": (1, 64),
+    "present": (1, 1),
+    "rank": (1, 1),
+    "shape": (1, 1),
 }
 # `default(%b, 0)`: the first argument may be an absent optional value
 SPECIAL_FUNCTIONS: dict[str, tuple[int, int]] = {"default": (2, 2)}
 CONSTANTS = {"true": True, "false": False, "pi": math.pi}
 BINARY: dict[str, Callable] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
     "==": lambda a, b: bool(np.all(np.asarray(a) == np.asarray(b))),
     "!=": lambda a, b: not bool(np.all(np.asarray(a) == np.asarray(b))),
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 

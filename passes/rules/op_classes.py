@@ -1,4 +1,5 @@
 """Op names in patterns: ONNX ops (CamelCase, checked against the ONNX schemas) and op classes (lowercase)."""
+
 from __future__ import annotations
 
 import functools
@@ -6,10 +7,44 @@ import functools
 import onnx
 
 OP_CLASSES: dict[str, frozenset[str]] = {
-    "activation": frozenset({"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid", "HardSwish",
-                             "Softplus", "Gelu", "Mish", "PRelu", "Clip"}),
-    "elementwise": frozenset({"Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Neg", "Abs",
-                              "Exp", "Log", "Sqrt", "Elu", "Selu", "Clip", "Identity"}),
+    "activation": frozenset(
+        {
+            "Relu",
+            "LeakyRelu",
+            "Sigmoid",
+            "Tanh",
+            "Elu",
+            "Selu",
+            "HardSigmoid",
+            "HardSwish",
+            "Softplus",
+            "Gelu",
+            "Mish",
+            "PRelu",
+            "Clip",
+        }
+    ),
+    "elementwise": frozenset(
+        {
+            "Add",
+            "Sub",
+            "Mul",
+            "Div",
+            "Relu",
+            "LeakyRelu",
+            "Sigmoid",
+            "Tanh",
+            "Neg",
+            "Abs",
+            "Exp",
+            "Log",
+            "Sqrt",
+            "Elu",
+            "Selu",
+            "Clip",
+            "Identity",
+        }
+    ),
     "conv": frozenset({"Conv", "ConvTranspose"}),
     "pool": frozenset({"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}),
     "linear": frozenset({"Gemm", "MatMul"}),

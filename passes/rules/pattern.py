@@ -7,6 +7,7 @@ and which has no other attributes unless the block has `...`. A `%v` defined by 
 produced by a node that matches that statement. A match whose inner values are used outside it is refused.
 Every refusal returns the reason instead of a Match.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -80,7 +81,9 @@ class Pattern:
                 index, output = self.definers[operand.name]
                 producer = value.producer
                 if producer is None or producer.outputs[output] is not value:
-                    raise _NoMatch(f"%{operand.name} of node {node.name} is not produced by {'|'.join(self.statements[index].ops)}")
+                    raise _NoMatch(
+                        f"%{operand.name} of node {node.name} is not produced by {'|'.join(self.statements[index].ops)}"
+                    )
                 self._statement(index, producer, found)
             else:
                 _bind(found.values, operand.name, value)

@@ -5,6 +5,7 @@ checker; a redefined match value (`%z = Conv(...)`, `%z = %x`) has all its uses,
 moved to the new value, which keeps the old name when it is a graph output. Matched nodes nothing reads any
 more are then removed, and so are matched constants that nothing reads.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -60,8 +61,14 @@ def _build(graph, rule, stmt: ast.OpStatement, index, found, env, scope, dtype, 
     for item in stmt.attrs:
         attributes[item.name] = _attribute(evaluate(item.value, env))
     types = [found.values[v.name].type if found.values.get(v.name) is not None else None for v in stmt.outputs]
-    return graph.add_node(stmt.ops[0], inputs, types, name=f"{rule.name}_{stmt.ops[0].lower()}",
-                          attributes=attributes, provenance=provenance)
+    return graph.add_node(
+        stmt.ops[0],
+        inputs,
+        types,
+        name=f"{rule.name}_{stmt.ops[0].lower()}",
+        attributes=attributes,
+        provenance=provenance,
+    )
 
 
 def _remove(graph: Graph, found: Match) -> None:

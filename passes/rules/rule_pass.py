@@ -4,6 +4,7 @@ Rule: the rule's own `match`/`rewrite`. Guarantee: as the rule states; with `ens
 rewritten graph is run against the original with ONNX Runtime on random inputs and the whole pass is
 undone (recorded as a failure) when max |y' - y| > tol * max(1, max |y|).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,9 @@ class RulePass(PassBase):
         if count and original is not None:
             error = _max_error(original, graph)
             if error > self.rule.tol:
-                return PassResult(original, False, (*failures, f"{self.name}: ensures allclose failed (error {error:.3g})"))
+                return PassResult(
+                    original, False, (*failures, f"{self.name}: ensures allclose failed (error {error:.3g})")
+                )
         return PassResult(graph, count > 0, tuple(failures))
 
     def _apply(self, graph: Graph, node) -> str | None:

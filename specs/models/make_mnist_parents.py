@@ -6,6 +6,7 @@ Two CNN families: `resnet` (residual blocks, strided downsampling, global averag
 channels) and `vgg` (plain 3×3 conv stacks, max pooling, a dense head, 24/48 channels).
 Both read f32[N, 1, 28, 28] and return 10 logits. Deterministic (seeded, single thread).
 """
+
 from __future__ import annotations
 
 import os
@@ -31,21 +32,39 @@ class Residual(nn.Module):
 
 
 def resnet() -> nn.Module:
-    return nn.Sequential(OrderedDict(
-        stem=nn.Conv2d(1, 16, 3, padding=1), relu=nn.ReLU(),
-        block1=Residual(16, 16, 1), block2=Residual(16, 32, 2), block3=Residual(32, 64, 2),
-        pool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(), fc=nn.Linear(64, 10),
-    ))
+    return nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(1, 16, 3, padding=1),
+            relu=nn.ReLU(),
+            block1=Residual(16, 16, 1),
+            block2=Residual(16, 32, 2),
+            block3=Residual(32, 64, 2),
+            pool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            fc=nn.Linear(64, 10),
+        )
+    )
 
 
 def vgg() -> nn.Module:
-    return nn.Sequential(OrderedDict(
-        conv1=nn.Conv2d(1, 24, 3, padding=1), relu1=nn.ReLU(),
-        conv2=nn.Conv2d(24, 24, 3, padding=1), relu2=nn.ReLU(), pool1=nn.MaxPool2d(2),
-        conv3=nn.Conv2d(24, 48, 3, padding=1), relu3=nn.ReLU(),
-        conv4=nn.Conv2d(48, 48, 3, padding=1), relu4=nn.ReLU(), pool2=nn.MaxPool2d(2),
-        flatten=nn.Flatten(), fc1=nn.Linear(48 * 7 * 7, 64), relu5=nn.ReLU(), fc2=nn.Linear(64, 10),
-    ))
+    return nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(1, 24, 3, padding=1),
+            relu1=nn.ReLU(),
+            conv2=nn.Conv2d(24, 24, 3, padding=1),
+            relu2=nn.ReLU(),
+            pool1=nn.MaxPool2d(2),
+            conv3=nn.Conv2d(24, 48, 3, padding=1),
+            relu3=nn.ReLU(),
+            conv4=nn.Conv2d(48, 48, 3, padding=1),
+            relu4=nn.ReLU(),
+            pool2=nn.MaxPool2d(2),
+            flatten=nn.Flatten(),
+            fc1=nn.Linear(48 * 7 * 7, 64),
+            relu5=nn.ReLU(),
+            fc2=nn.Linear(64, 10),
+        )
+    )
 
 
 def main() -> None:

@@ -5,6 +5,7 @@
 The parents differ in depth and width: `small` is a 2-conv, 8/16-channel CNN; `wide` a 4-conv, 32/64-channel
 CNN with a hidden dense layer. Both read f32[N, 1, 8, 8] and return 10 logits.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,21 +22,39 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def small() -> nn.Module:
-    return nn.Sequential(OrderedDict(
-        conv1=nn.Conv2d(1, 8, 3, padding=1), relu1=nn.ReLU(), pool1=nn.MaxPool2d(2),
-        conv2=nn.Conv2d(8, 16, 3, padding=1), relu2=nn.ReLU(), pool2=nn.MaxPool2d(2),
-        flatten=nn.Flatten(), fc=nn.Linear(64, 10),
-    ))
+    return nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(1, 8, 3, padding=1),
+            relu1=nn.ReLU(),
+            pool1=nn.MaxPool2d(2),
+            conv2=nn.Conv2d(8, 16, 3, padding=1),
+            relu2=nn.ReLU(),
+            pool2=nn.MaxPool2d(2),
+            flatten=nn.Flatten(),
+            fc=nn.Linear(64, 10),
+        )
+    )
 
 
 def wide() -> nn.Module:
-    return nn.Sequential(OrderedDict(
-        conv1=nn.Conv2d(1, 32, 3, padding=1), relu1=nn.ReLU(),
-        conv2=nn.Conv2d(32, 32, 3, padding=1), relu2=nn.ReLU(), pool1=nn.MaxPool2d(2),
-        conv3=nn.Conv2d(32, 64, 3, padding=1), relu3=nn.ReLU(),
-        conv4=nn.Conv2d(64, 64, 3, padding=1), relu4=nn.ReLU(), pool2=nn.MaxPool2d(2),
-        flatten=nn.Flatten(), fc1=nn.Linear(256, 128), relu5=nn.ReLU(), fc2=nn.Linear(128, 10),
-    ))
+    return nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(1, 32, 3, padding=1),
+            relu1=nn.ReLU(),
+            conv2=nn.Conv2d(32, 32, 3, padding=1),
+            relu2=nn.ReLU(),
+            pool1=nn.MaxPool2d(2),
+            conv3=nn.Conv2d(32, 64, 3, padding=1),
+            relu3=nn.ReLU(),
+            conv4=nn.Conv2d(64, 64, 3, padding=1),
+            relu4=nn.ReLU(),
+            pool2=nn.MaxPool2d(2),
+            flatten=nn.Flatten(),
+            fc1=nn.Linear(256, 128),
+            relu5=nn.ReLU(),
+            fc2=nn.Linear(128, 10),
+        )
+    )
 
 
 def train(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: int, lr: float = 2e-3) -> nn.Module:
@@ -57,8 +76,16 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
 
 def export(model: nn.Module, path: str, size: int = 8) -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # the TorchScript exporter keeps layer names
-    torch.onnx.export(model, (torch.zeros(1, 1, size, size),), path, input_names=["image"], output_names=["logits"],
-                      dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}}, opset_version=17, dynamo=False)
+    torch.onnx.export(
+        model,
+        (torch.zeros(1, 1, size, size),),
+        path,
+        input_names=["image"],
+        output_names=["logits"],
+        dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}},
+        opset_version=17,
+        dynamo=False,
+    )
 
 
 def main() -> None:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from stitchc.ir import Graph
-from stitchc.ir.runtime import run, run_feeds
+from stitchc.ir.runtime import run
 from .decode import Genome
 from .genome_space import GenomeSpace
-from .prefix_cache import PrefixCache
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,8 @@ def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
 class Evaluator:
     """Evaluates genomes on one split, caching by canonical genome (inactive genes do not matter)."""
 
-    def __init__(self, space: GenomeSpace, x: np.ndarray, y: np.ndarray, prefix: PrefixCache | None = None):
-        self.space, self.x, self.y, self.prefix = space, x, y, prefix
+    def __init__(self, space: GenomeSpace, x: np.ndarray, y: np.ndarray):
+        self.space, self.x, self.y = space, x, y
         self.cache: dict[Genome, Evaluation] = {}
 
     def key(self, genome: Genome) -> Genome:
@@ -41,16 +40,8 @@ class Evaluator:
         key = self.key(genome)
         if key not in self.cache:
             graph = self.candidate(key)
-            self.cache[key] = Evaluation(key, self._accuracy(graph), graph.macs(), graph.params())
+            self.cache[key] = Evaluation(key, accuracy(graph, self.x, self.y), graph.macs(), graph.params())
         return self.cache[key]
-
-    def _accuracy(self, graph: Graph) -> float:
-        if self.prefix is None:
-            return accuracy(graph, self.x, self.y)
-        cut, feeds = self.prefix.cut(graph, self.x)
-        output = cut.outputs[0]
-        scores = feeds[output.name] if output in cut.inputs else run_feeds(cut, feeds)[0]
-        return float(np.mean(np.asarray(scores).argmax(axis=1) == self.y))
 
     def candidate(self, genome: Genome) -> Graph:
         return self.space.decode(genome)[0]

@@ -64,11 +64,3 @@ def run(model: Graph | onnx.ModelProto, inputs: np.ndarray | dict, batch: int = 
     name = sess.get_inputs()[0].name
     chunks = [sess.run(None, {name: inputs[i : i + batch]}) for i in range(0, len(inputs), batch)]
     return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
-
-
-def run_feeds(model: Graph | onnx.ModelProto, feeds: dict[str, np.ndarray], batch: int = 128) -> list[np.ndarray]:
-    """Runs a model whose inputs all share the leading batch dim, feeding `batch` samples at a time."""
-    sess = session(model)
-    count = len(next(iter(feeds.values())))
-    chunks = [sess.run(None, {k: np.asarray(v[i : i + batch]) for k, v in feeds.items()}) for i in range(0, count, batch)]
-    return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]

@@ -13,7 +13,6 @@ from stitchc.data import Dataset, Split, load_dataset
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
-from stitchc.evolve.prefix_cache import PrefixCache
 from stitchc.evolve.hypervolume import hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
@@ -84,9 +83,7 @@ def run_search(
     val = dataset.split(objective.split)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part)
-    parents = {name: models[name] for name in supernet.parents}
-    prefix = PrefixCache(supernet, parents, val.x, os.path.join(out_dir, "cache"))
-    evaluate = Evaluator(space, val.x, val.y, prefix)
+    evaluate = Evaluator(space, val.x, val.y)
     seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
     box = _hypervolume_box(space, evaluate)
     workers = workers or auto_workers(box[1], len(val.x))

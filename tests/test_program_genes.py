@@ -95,23 +95,3 @@ def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(
     capsys.readouterr()
     assert main(["run", path, "--out", out]) == 0
     assert "reused" not in capsys.readouterr().err
-
-
-def test_prefix_cache_gives_the_same_accuracy_with_and_without_steps(tmp_path, parent_paths, parents, digits):
-    import random
-
-    from stitchc.evolve.prefix_cache import PrefixCache
-
-    space, _ = _space(tmp_path, parent_paths, parents, digits)
-    graphs = dict(zip("ab", parents))
-    plain = Evaluator(space, digits.val.x, digits.val.y)
-    cached = Evaluator(space, digits.val.x, digits.val.y, PrefixCache(space.supernet, graphs, digits.val.x,
-                                                                      str(tmp_path / "cache")))
-    rng = random.Random(0)
-    genomes = [space.parent_genome(0), space.parent_genome(1), space.ensemble_genome()]
-    genomes += [space.sample(rng, p_on=0.4) for _ in range(40)]
-    for genome in genomes:
-        assert cached(genome).accuracy == plain(genome).accuracy, genome
-        assert cached(genome).macs == plain(genome).macs
-    cut, feeds = cached.prefix.cut(space.decode(space.parent_genome(0))[0], digits.val.x)
-    assert not cut.nodes and list(feeds) == ["cached:a//fc/Gemm:0"]  # a parent alone is read from the cache

@@ -14,22 +14,9 @@ import numpy as np
 
 from stitchc.ir import Graph, Value
 
-ACTIVATIONS = {
-    "Relu",
-    "LeakyRelu",
-    "Sigmoid",
-    "Tanh",
-    "Elu",
-    "Selu",
-    "HardSigmoid",
-    "HardSwish",
-    "Softplus",
-    "Gelu",
-    "Mish",
-    "Clip",
-    "PRelu",
-    "BatchNormalization",
-}
+from .rules.op_classes import OP_CLASSES
+
+ACTIVATIONS = OP_CLASSES["activation"] | {"BatchNormalization"}  # a layer's output is after these
 
 
 @dataclass(frozen=True)

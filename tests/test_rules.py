@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import warnings
 import os
 
 import numpy as np
@@ -40,6 +41,13 @@ def resnet():
             module.bias.data.uniform_(-0.3, 0.3)
     net.eval()
     buffer = io.BytesIO()
+    with warnings.catch_warnings():  # the TorchScript exporter is deprecated but keeps BatchNormalization nodes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _export(net, buffer)
+    return net, from_onnx(onnx.load_from_string(buffer.getvalue()), "resnet")
+
+
+def _export(net, buffer) -> None:
     torch.onnx.export(
         net,
         torch.randn(1, 3, 32, 32),
@@ -51,7 +59,6 @@ def resnet():
         output_names=["y"],
         dynamic_axes={"x": {0: "N"}},
     )
-    return net, from_onnx(onnx.load_from_string(buffer.getvalue()), "resnet")
 
 
 def test_fold_conv_bn_folds_every_pair_of_a_resnet(resnet):

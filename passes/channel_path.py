@@ -34,9 +34,10 @@ CHANNELWISE = {
 }
 
 
-def fan_in_path(graph: Graph, site: Node) -> tuple[list[Node], Node] | None:
-    """The channel-wise nodes after `site` and the fan-in node they reach, when the path is a single chain."""
-    if site.attr("group", 1) != 1 or not site.inputs[1].is_const:
+def fan_in_path(graph: Graph, site: Node | None) -> tuple[list[Node], Node] | None:
+    """The channel-wise nodes after a Conv `site` and the fan-in node they reach, when the path is a single
+    chain; None for anything else (no site, not a group-1 Conv with constant weights, a branching path)."""
+    if site is None or site.op != "Conv" or site.attr("group", 1) != 1 or not site.inputs[1].is_const:
         return None
     chain, node = [], site
     while True:

@@ -20,7 +20,7 @@ IDENTITY_NORM = (1.0, 0.0, 0.0, 1.0)  # γ, β, μ, σ² of the BatchNormalizati
 
 @implementation("grow_units", "morphism", "exact", units=4)
 def grow_units(graph: Graph, site: Node | None, params: dict, rng: np.random.Generator) -> bool:
-    found = fan_in_path(graph, site) if site is not None and site.op == "Conv" else None
+    found = fan_in_path(graph, site)
     units = int(params["units"])
     if found is None or units < 1:
         return False

@@ -21,7 +21,7 @@ from .transform_base import implementation, replace_constant
 
 @implementation("net2wider", "morphism", "exact", factor=2)
 def net2wider(graph: Graph, site: Node | None, params: dict, rng: np.random.Generator) -> bool:
-    found = fan_in_path(graph, site) if site is not None and site.op == "Conv" else None
+    found = fan_in_path(graph, site)
     factor = int(params["factor"])
     if found is None or factor < 2:
         return False

@@ -20,16 +20,16 @@ import numpy as np
 from stitchc.grammar.checker import load_program
 from stitchc.ir import load_onnx
 from stitchc.data import load_dataset
-from stitchc.passes.stitch_fit import fit_supernet, parent_features
-from stitchc.passes.stitch_refine import refine_stitches
-from stitchc.passes.supernet import auto_supernet
+from stitchc.stitch.fit import fit_supernet, parent_features
+from stitchc.stitch.refine import refine_stitches
+from stitchc.stitch.supernet import auto_supernet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def held_out_mse(supernet, parents, x, cache) -> float:
     """Mean over stitches of the feature MSE on `x` with the supernet's current parameters."""
-    from stitchc.passes.stitch_fit import as_rows, resample_source
+    from stitchc.stitch.fit import as_rows, resample_source
 
     features = parent_features(supernet.stitches, parents, x, cache)
     errors = []

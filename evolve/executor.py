@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 
-from .decode import Genome
+from stitchc.stitch.decode import Genome
 from .objectives import Evaluation, Evaluator
 
 _worker_evaluator: Evaluator | None = None

@@ -11,7 +11,7 @@ from typing import Callable
 
 from deap import base, creator, tools
 
-from .decode import Genome
+from stitchc.stitch.decode import Genome
 from .objectives import Evaluation
 
 if not hasattr(creator, "StitchFitness"):  # created at import so pickled individuals can be restored

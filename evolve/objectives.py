@@ -8,7 +8,7 @@ import numpy as np
 
 from stitchc.ir import Graph
 from stitchc.ir.runtime import run
-from .decode import Genome
+from stitchc.stitch.decode import Genome
 from .genome_space import GenomeSpace
 
 

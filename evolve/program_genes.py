@@ -17,7 +17,7 @@ from stitchc.grammar.program import GenomeProgramSpec, TransformSpec
 from stitchc.ir import Graph
 from stitchc.passes.rules.op_classes import OP_CLASSES
 from stitchc.passes.transform_base import IMPLEMENTATIONS, Implementation
-from stitchc.passes.supernet import Gene
+from stitchc.stitch.supernet import Gene
 from stitchc.passes.transforms import load_implementations
 
 SEEDS = 8

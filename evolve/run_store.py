@@ -15,7 +15,7 @@ import sqlite3
 
 import numpy as np
 
-from .decode import Genome
+from stitchc.stitch.decode import Genome
 from .objectives import Evaluation
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS evaluations (

@@ -7,8 +7,8 @@ import os
 import re
 
 from stitchc.ir import Graph, ModelLoadError
-from stitchc.passes.stitch_plan import StitchError, StitchPlan, check_plan
-from stitchc.passes.stitch_points import PointError, resolve_point
+from stitchc.stitch.plan import StitchError, StitchPlan, check_plan
+from stitchc.stitch.points import PointError, resolve_point
 
 from . import ast
 from .model_loader import load_parent

@@ -6,7 +6,7 @@ import collections
 
 from stitchc.ir import Graph, load_onnx
 from stitchc.ir.cost import CostError, node_macs, node_params
-from stitchc.passes.stitch_points import stitch_points
+from stitchc.stitch.points import stitch_points
 
 
 def inspect_model(path: str) -> str:

@@ -22,11 +22,11 @@ from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.grammar.model_loader import load_parent
 from stitchc.ir import Graph, ModelLoadError
-from stitchc.passes.similarity import CKA_SAMPLES, cka_similarity
-from stitchc.passes.stitch_fit import fit_supernet
-from stitchc.passes.stitch_plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
-from stitchc.passes.stitch_points import PointError
-from stitchc.passes.supernet import Supernet, build_supernet
+from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
+from stitchc.stitch.fit import fit_supernet
+from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
+from stitchc.stitch.points import PointError
+from stitchc.stitch.supernet import Supernet, build_supernet
 
 from .report import Row, table, write_run
 from .report_html import render
@@ -202,8 +202,8 @@ def _fit_group(
     refine = group.refine
     if refine is None:
         return
-    from stitchc.passes.stitch_refine import refine_stitches  # torch loads only when a spec refines (1.5 s)
-    from stitchc.passes.stitch_task_refine import refine_on_task
+    from stitchc.stitch.refine import refine_stitches  # torch loads only when a spec refines (1.5 s)
+    from stitchc.stitch.task_refine import refine_on_task
 
     if refine.loss == "feature":
         errors = refine_stitches(supernet, parents, data.x, cache, refine.epochs, refine.lr, only=own)

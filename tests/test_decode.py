@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from stitchc.evolve.decode import canonical, decode
+from stitchc.stitch.decode import canonical, decode
 from stitchc.ir.runtime import run
-from stitchc.passes.stitch_fit import fit_supernet
-from stitchc.passes.supernet import auto_supernet
+from stitchc.stitch.fit import fit_supernet
+from stitchc.stitch.supernet import auto_supernet
 
 
 def test_parent_genomes_reproduce_parents_exactly(parents, parent_paths, digits):

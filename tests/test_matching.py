@@ -7,14 +7,14 @@ import random
 
 import numpy as np
 
-from stitchc.evolve.decode import decode
+from stitchc.stitch.decode import decode
 from stitchc.ir import from_onnx
 from stitchc.ir.runtime import run
-from stitchc.passes.matching import match
-from stitchc.passes.merge_cycles import merge_is_acyclic
-from stitchc.passes.stitch_points import stitch_points
-from stitchc.passes.stitch_plan import StitchPlan
-from stitchc.passes.supernet import auto_supernet, build_supernet
+from stitchc.stitch.matching import match
+from stitchc.stitch.merge_cycles import merge_is_acyclic
+from stitchc.stitch.points import stitch_points
+from stitchc.stitch.plan import StitchPlan
+from stitchc.stitch.supernet import auto_supernet, build_supernet
 
 
 def _pairs(graph_a, graph_b):
@@ -72,8 +72,8 @@ def test_random_genomes_of_a_residual_supernet_run(make_residual, make_branching
 
 
 def test_exact_matching_on_resnet_by_densenet(make_residual, make_dense):
-    from stitchc.passes.matching import match_exact, match_greedy, weights
-    from stitchc.passes.merge_cycles import find_cycle
+    from stitchc.stitch.matching import match_exact, match_greedy, weights
+    from stitchc.stitch.merge_cycles import find_cycle
 
     graph_a = from_onnx(make_residual(1, 6, 3), "a")
     graph_b = from_onnx(make_dense(2, 4, 3), "b")
@@ -92,8 +92,8 @@ def test_exact_matching_on_resnet_by_densenet(make_residual, make_dense):
 
 
 def test_three_parents_in_one_supernet(make_residual, make_dense, make_branching):
-    from stitchc.passes.merge_cycles import find_cycle
-    from stitchc.passes.stitch_plan import group_plans
+    from stitchc.stitch.merge_cycles import find_cycle
+    from stitchc.stitch.plan import group_plans
 
     graphs = {
         "a": from_onnx(make_residual(1, 6, 2), "a"),
@@ -117,7 +117,7 @@ def test_three_parents_in_one_supernet(make_residual, make_dense, make_branching
 def test_incompatible_explicit_points_name_both_shapes(parents):
     import pytest
 
-    from stitchc.passes.stitch_plan import StitchError, explicit_plan
+    from stitchc.stitch.plan import StitchError, explicit_plan
 
     graphs = dict(zip("ab", parents))
     with pytest.raises(StitchError) as error:

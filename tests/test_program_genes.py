@@ -12,8 +12,8 @@ from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.objectives import Evaluator, accuracy
 from stitchc.evolve.program_genes import program_genes
 from stitchc.grammar.checker import load_program
-from stitchc.passes.stitch_fit import fit_supernet
-from stitchc.passes.supernet import auto_supernet
+from stitchc.stitch.fit import fit_supernet
+from stitchc.stitch.supernet import auto_supernet
 
 SPEC = """stitch 1
 data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)

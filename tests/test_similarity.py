@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from stitchc.passes.matching import match_chain, weights
-from stitchc.passes.similarity import cka_matrix, cka_similarity, linear_cka
-from stitchc.passes.stitch_points import stitch_points
+from stitchc.stitch.matching import match_chain, weights
+from stitchc.stitch.similarity import cka_matrix, cka_similarity, linear_cka
+from stitchc.stitch.points import stitch_points
 
 
 def test_cka_invariances():

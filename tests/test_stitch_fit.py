@@ -7,10 +7,10 @@ import os
 import numpy as np
 
 from stitchc.ir.runtime import run
-from stitchc.passes.feature_cache import cached_features
-from stitchc.passes.stitch_fit import RidgeStats, as_rows, fit_from_stats, fit_supernet, resample_source
-from stitchc.passes.stitch_plan import explicit_plan
-from stitchc.passes.supernet import auto_supernet, build_supernet
+from stitchc.stitch.feature_cache import cached_features
+from stitchc.stitch.fit import RidgeStats, as_rows, fit_from_stats, fit_supernet, resample_source
+from stitchc.stitch.plan import explicit_plan
+from stitchc.stitch.supernet import auto_supernet, build_supernet
 
 
 def test_fit_recovers_an_exact_affine_map():
@@ -62,7 +62,7 @@ def test_streaming_fit_equals_one_batch_fit(parents, digits, tmp_path):
 
 def test_feature_cache_is_reused(parents, digits, tmp_path):
     graph = parents[0]
-    from stitchc.passes.stitch_points import stitch_points
+    from stitchc.stitch.points import stitch_points
 
     points = stitch_points(graph)
     first = cached_features(graph, points, digits.train.x[:64], str(tmp_path))
@@ -102,7 +102,7 @@ def test_resized_stitches_run_and_fit(parents, digits, tmp_path):
     supernet = build_supernet(graphs, [down, up], resize=True)
     errors = fit_supernet(supernet, graphs, digits.train.x[:400], str(tmp_path))
     assert all(np.isfinite(e) for e in errors.values())
-    from stitchc.evolve.decode import decode
+    from stitchc.stitch.decode import decode
 
     for genome in ((1, 0, 0), (0, 1, 1), (1, 1, 2)):
         scores = run(decode(supernet, genome), digits.val.x)[0]
@@ -111,7 +111,7 @@ def test_resized_stitches_run_and_fit(parents, digits, tmp_path):
 
 
 def test_pixel_subsampling_keeps_the_fit(parents, digits, tmp_path, monkeypatch):
-    import stitchc.passes.stitch_fit as stitch_fit
+    import stitchc.stitch.fit as stitch_fit
 
     graphs = dict(zip("ab", parents))
     x, check = digits.train.x[:600], digits.val.x
@@ -131,7 +131,7 @@ def test_pixel_subsampling_keeps_the_fit(parents, digits, tmp_path, monkeypatch)
 
 
 def test_a_batch_without_held_out_samples_fits(parents, digits, tmp_path, monkeypatch):
-    import stitchc.passes.stitch_fit as stitch_fit
+    import stitchc.stitch.fit as stitch_fit
 
     graphs = dict(zip("ab", parents))
     supernet = auto_supernet(graphs)
@@ -146,7 +146,7 @@ def test_a_batch_without_held_out_samples_fits(parents, digits, tmp_path, monkey
 def test_upsampling_stitch_lowers_to_torch_like_onnx_runtime(parents, digits, tmp_path):
     import torch
 
-    from stitchc.evolve.decode import decode
+    from stitchc.stitch.decode import decode
 
     graphs = dict(zip("ab", parents))
     up = explicit_plan(graphs, "b", "pool1", "a", "relu1", resize=True)  # 4×4 → 8×8

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from stitchc.evolve.decode import decode
-from stitchc.passes.stitch_fit import fit_supernet
-from stitchc.passes.stitch_refine import refine_stitches
-from stitchc.passes.stitch_task_refine import refine_on_task
-from stitchc.passes.supernet import auto_supernet
+from stitchc.stitch.decode import decode
+from stitchc.stitch.fit import fit_supernet
+from stitchc.stitch.refine import refine_stitches
+from stitchc.stitch.task_refine import refine_on_task
+from stitchc.stitch.supernet import auto_supernet
 
 
 def _cross_entropy(graph, x, y) -> float:

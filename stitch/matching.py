@@ -19,7 +19,7 @@ import numpy as np
 from stitchc.ir import Graph
 
 from .merge_cycles import find_cycle
-from .stitch_points import Point
+from .points import Point
 
 Pairs = list[tuple[Point, Point]]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .feature_cache import cached_features
-from .stitch_points import stitch_points
+from .points import stitch_points
 
 
 def centred_gram(features: np.ndarray) -> np.ndarray:

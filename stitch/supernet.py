@@ -19,7 +19,7 @@ from stitchc.ir import Graph, Provenance, TensorType, Value
 from stitchc.ir.inline import inline
 
 from .matching import spatial_ratio
-from .stitch_plan import StitchError, StitchPlan, auto_plans, check_acyclic, check_plan
+from .plan import StitchError, StitchPlan, auto_plans, check_acyclic, check_plan
 
 SWITCH_DOMAIN = "stitchc"
 

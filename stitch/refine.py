@@ -15,7 +15,7 @@ import torch
 from stitchc.ir import Graph
 
 from .feature_cache import feature_folder
-from .stitch_fit import parent_features, resample_source, set_stitch
+from .fit import parent_features, resample_source, set_stitch
 from .supernet import Stitch, Supernet
 
 EPOCH_CAP = 16384

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stitchc.ir import Graph
 from stitchc.passes.dce import DeadCodeElimination
-from stitchc.passes.supernet import SWITCH_DOMAIN, Supernet
+from .supernet import SWITCH_DOMAIN, Supernet
 
 Genome = tuple[int, ...]
 

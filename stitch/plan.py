@@ -10,7 +10,7 @@ from stitchc.ir import Graph
 
 from .matching import match, spatial_ratio
 from .merge_cycles import find_cycle
-from .stitch_points import Point, resolve_point, stitch_points
+from .points import Point, resolve_point, stitch_points
 
 
 class StitchError(Exception):

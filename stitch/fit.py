@@ -19,7 +19,7 @@ import numpy as np
 from stitchc.ir import Graph
 
 from .feature_cache import DEFAULT_BUDGET, batch_size, cached_features, feature_folder
-from .stitch_points import Point
+from .points import Point
 from .supernet import Stitch, Supernet
 
 RIDGE_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from stitchc.evolve.decode import decode
+from .decode import decode
 
-from .stitch_fit import set_stitch
-from .stitch_refine import recipe
+from .fit import set_stitch
+from .refine import recipe
 from .supernet import Stitch, Supernet
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from stitchc.ir import Graph, Value
 
-from .rules.op_classes import OP_CLASSES
+from stitchc.passes.rules.op_classes import OP_CLASSES
 
 ACTIVATIONS = OP_CLASSES["activation"] | {"BatchNormalization"}  # a layer's output is after these
 

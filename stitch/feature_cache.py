@@ -18,7 +18,7 @@ import numpy as np
 from stitchc.ir import Graph
 from stitchc.ir.runtime import session
 
-from .stitch_points import Point
+from .points import Point
 
 DEFAULT_BUDGET = 256 * 2**20  # bytes of features per batch
 

@@ -1,0 +1,1 @@
+"""Stitching: stitch points, matching, plans and cycles, the supernetwork, decoding, fitting, refinement."""

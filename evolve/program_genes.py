@@ -16,9 +16,8 @@ import numpy as np
 from stitchc.grammar.program import GenomeProgramSpec, TransformSpec
 from stitchc.ir import Graph
 from stitchc.passes.rules.op_classes import OP_CLASSES
-from stitchc.passes.transform_base import IMPLEMENTATIONS, Implementation
+from stitchc.passes.transform_base import Implementation, get_transform
 from stitchc.stitch.supernet import Gene
-from stitchc.passes.transforms import load_implementations
 
 SEEDS = 8
 FLOAT_LEVELS = 5
@@ -68,7 +67,7 @@ class ProgramGenes:
                 spec = self.transforms[op - 1]
                 if _site_type(spec) is None:
                     chunk[1] = 0
-                if not IMPLEMENTATIONS[spec.impl].random:
+                if not get_transform(spec.impl).random:
                     chunk[2] = 0
                 for k, param in enumerate(self.params):
                     if param.transform != op - 1:
@@ -84,7 +83,7 @@ class ProgramGenes:
             if chunk[0] == 0:
                 continue
             spec = self.transforms[chunk[0] - 1]
-            implementation = IMPLEMENTATIONS[spec.impl]
+            implementation = get_transform(spec.impl)
             params = self._params(spec, implementation, chunk[0] - 1, chunk[3:])
             site = _site(graph, spec, chunk[1])
             rng = np.random.default_rng([slot, chunk[2]])
@@ -103,7 +102,6 @@ class ProgramGenes:
 
 
 def program_genes(spec: GenomeProgramSpec, transforms: dict[str, TransformSpec], graph: Graph) -> ProgramGenes:
-    load_implementations()
     chosen = [transforms[name] for name in spec.transforms]
     sites = max([_count_sites(graph, t) for t in chosen] + [1])
     params = [

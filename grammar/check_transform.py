@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from stitchc.passes.rules.op_classes import OP_CLASSES, onnx_ops
-from stitchc.passes.transforms import known as transform_implementations
+from stitchc.passes.registry import names
 
 from . import ast
 from .program import ParamSpec, TransformSpec
@@ -15,7 +15,7 @@ SCALARS = ("int", "float", "bool")
 
 def check_transform(checker, decl: ast.TransformDecl) -> TransformSpec | None:
     before = len(checker.diagnostics)
-    known = transform_implementations(decl.kind)
+    known = names(decl.kind)
     if decl.impl.dotted not in known:
         close = difflib.get_close_matches(decl.impl.dotted, known, n=1)
         checker.error(

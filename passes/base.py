@@ -9,6 +9,7 @@ from typing import Callable
 
 from stitchc.ir import Graph
 
+from .registry import Entry, lookup, register, summary_of
 from .verify import verify
 
 
@@ -23,6 +24,7 @@ class PassBase(ABC):
     """A graph pass. Subclasses state their rule and guarantee (exact / approximate / none) in the docstring."""
 
     name: str = ""
+    guarantee: str = "none"  # "exact" | "approximate" | "none"
 
     @abstractmethod
     def call(self, graph: Graph) -> PassResult: ...
@@ -78,34 +80,28 @@ class FunctionPass(PassBase):
         return result if isinstance(result, PassResult) else PassResult(graph, bool(result))
 
 
-REGISTRY: dict[str, Callable[[], PassBase]] = {}
-
-
-def register_pass(name: str | Callable | None = None):
+def register_pass(name: str | Callable | None = None, guarantee: str | None = None):
     """Registers a pass by name: a PassBase subclass or a function `graph -> PassResult | bool`.
 
-    Use as `@register_pass("name")` or bare `@register_pass` (the class or function name).
+    Use as `@register_pass("name")` or bare `@register_pass` (the class or function name). The guarantee is
+    the class's `guarantee` attribute, or the `guarantee` argument (a function pass states none by default).
     """
     if callable(name):
-        return register_pass(None)(name)
+        return register_pass(None, guarantee)(name)
 
     def decorate(target):
         key = name or target.__name__
         if isinstance(target, type) and issubclass(target, PassBase):
             target.name = key
-            REGISTRY[key] = target
+            make, promised = target, guarantee or target.guarantee
         else:
-            REGISTRY[key] = lambda: FunctionPass(key, target)
+            make, promised = (lambda: FunctionPass(key, target)), guarantee or "none"
+        register(Entry(key, "pass", promised, summary_of(target), make))
         return target
 
     return decorate
 
 
 def get_pass(name: str) -> PassBase:
-    """A fresh instance of the registered pass `name` (built-ins and std rules included)."""
-    from .library import load_builtins
-
-    load_builtins()
-    if name not in REGISTRY:
-        raise KeyError(f"no pass named '{name}' (known: {', '.join(sorted(REGISTRY))})")
-    return REGISTRY[name]()
+    """A fresh instance of the registered pass `name` (built-ins, user passes and the rules loaded so far)."""
+    return lookup(name, ("pass",)).target()

@@ -15,6 +15,8 @@ from .base import PassBase, PassResult, register_pass
 
 @register_pass("dce")
 class DeadCodeElimination(PassBase):
+    guarantee = "exact"
+
     def call(self, graph: Graph) -> PassResult:
         live: set[int] = set()
         captured: set[str] = set()

@@ -21,6 +21,8 @@ MAX_ELEMENTS = 1 << 22
 
 @register_pass("fold_constants")
 class FoldConstants(PassBase):
+    guarantee = "exact"
+
     def call(self, graph: Graph) -> PassResult:
         folded = 0
         for node in list(graph.nodes):

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import os
 
-from .base import REGISTRY
+from .registry import discover, names
 
 STD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "std.stitch")
-BUILTIN_MODULES = ("dce", "fold_constants", "remove_identity", "remove_dropout")
 
 
 @functools.lru_cache(maxsize=1)
 def load_builtins() -> None:
     """Imports the built-in pass modules (registering them) and registers the rules of std.stitch."""
-    for module in BUILTIN_MODULES:
-        importlib.import_module(f"stitchc.passes.{module}")
+    discover()
     from stitchc.grammar.checker import Checker
     from stitchc.grammar.parser import parse_file
 
@@ -27,4 +24,4 @@ def load_builtins() -> None:
 
 def available_passes() -> list[str]:
     load_builtins()
-    return sorted(REGISTRY)
+    return list(names("pass"))

@@ -13,6 +13,8 @@ from .base import PassBase, PassResult, register_pass
 
 @register_pass("remove_identity")
 class RemoveIdentity(PassBase):
+    guarantee = "exact"
+
     def call(self, graph: Graph) -> PassResult:
         removed = 0
         for node in list(graph.nodes):

@@ -15,6 +15,8 @@ import numpy as np
 
 from stitchc.ir import Graph, Node
 
+from .registry import Entry, lookup, register, summary_of
+
 
 @dataclass(frozen=True)
 class Implementation:
@@ -26,17 +28,21 @@ class Implementation:
     random: bool  # whether it draws from the generator (else its seed gene cannot matter)
 
 
-IMPLEMENTATIONS: dict[str, Implementation] = {}
-
-
 def implementation(name: str, kind: str, guarantee: str, random: bool = True, **defaults):
-    """Decorator registering a transform function under `name` with its parameter defaults."""
+    """Decorator registering a transform function (a morphism or a mutation) under `name` with its parameter
+    defaults; `random` says whether it draws from the generator."""
 
     def decorate(function):
-        IMPLEMENTATIONS[name] = Implementation(name, kind, guarantee, function, defaults, random)
+        transform = Implementation(name, kind, guarantee, function, defaults, random)
+        register(Entry(name, kind, guarantee, summary_of(function), transform))
         return function
 
     return decorate
+
+
+def get_transform(name: str) -> Implementation:
+    """The registered morphism or mutation `name`."""
+    return lookup(name, ("morphism", "mutation")).target
 
 
 def replace_constant(graph: Graph, node: Node, index: int, array: np.ndarray) -> None:

@@ -1,4 +1,4 @@
-"""The `stitchc` command line: `run`, `check`, `inspect`, `convert`.
+"""The `stitchc` command line: `run`, `check`, `inspect`, `convert`, `passes`.
 
 Bad input gives located one-line errors and exit status 2, never a traceback.
 """
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
             return _inspect(args)
         if args.command == "convert":
             return _convert(args)
+        if args.command == "passes":
+            return _passes()
         return _run(args)
     except KeyboardInterrupt:
         print("stitchc: interrupted", file=sys.stderr)
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--passes", default="", help="comma-separated registered pass names, run in order")
     convert.add_argument("--spec", help="a .stitch file whose pipeline runs after --passes")
     convert.add_argument("--pipeline", help="which pipeline of --spec (needed when it declares several)")
+    commands.add_parser("passes", help="list the registered passes, morphisms and mutations with their guarantees")
     return parser
 
 
@@ -108,6 +111,18 @@ def _convert(args) -> int:
         return EXIT_USAGE
     except (ModelLoadError, ConvertError) as error:
         return _fail(error)
+
+
+def _passes() -> int:
+    from stitchc.passes.library import load_builtins
+    from stitchc.passes.registry import entries
+
+    load_builtins()
+    rows = [(e.name, e.kind, e.guarantee, e.summary) for e in entries()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+    return 0
 
 
 def _fail(error: Exception) -> int:

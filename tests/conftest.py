@@ -16,6 +16,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPECS = os.path.join(ROOT, "specs")
 
 
+@pytest.fixture(autouse=True)
+def clean_registry():
+    """Whatever a test registers (passes, transforms, rules) is gone after it, even when it fails."""
+    from stitchc.passes.library import load_builtins
+    from stitchc.passes.registry import ENTRIES
+
+    load_builtins()  # the package's modules and the std rules, registered once per process
+    before = dict(ENTRIES)
+    yield
+    ENTRIES.clear()
+    ENTRIES.update(before)
+
+
 @pytest.fixture(scope="session")
 def digits():
     return load_dataset("sklearn:digits", (0.6, 0.2, 0.2), seed=0)

@@ -8,7 +8,7 @@ import pytest
 import stitchc
 from stitchc.ir import Graph, TensorType
 from stitchc.ir.runtime import run
-from stitchc.passes.base import REGISTRY, PassManager, PassResult, get_pass
+from stitchc.passes.base import PassManager, PassResult, get_pass
 from stitchc.passes.verify import VerificationError
 
 F32 = np.dtype("float32")
@@ -62,7 +62,6 @@ def test_decorator_registers_functions_and_classes():
 
     assert isinstance(get_pass("test_negate_nothing")(Graph()), PassResult)
     assert get_pass("TestCountingPass").name == "TestCountingPass"
-    del REGISTRY["test_negate_nothing"], REGISTRY["TestCountingPass"]
 
 
 def test_fixpoint_stops_at_the_cap():

@@ -8,7 +8,6 @@ import pytest
 from stitchc.grammar.diagnostics import SpecError
 from stitchc.ir import Graph, TensorType
 from stitchc.ir.runtime import run
-from stitchc.passes.base import REGISTRY
 from stitchc.passes.spec_pipeline import passes_from_spec
 
 PASSES_PY = '''
@@ -42,8 +41,7 @@ pipeline cleanup = fixpoint([relu_relu, tag_tanh, fold_conv_bn, remove_identity,
 def spec(tmp_path):
     (tmp_path / "passes.py").write_text(PASSES_PY)
     (tmp_path / "cleanup.stitch").write_text(SPEC)
-    yield str(tmp_path / "cleanup.stitch")
-    REGISTRY.pop("tag_tanh", None)
+    return str(tmp_path / "cleanup.stitch")
 
 
 def test_python_pass_and_dsl_rule_in_one_pipeline(spec):

@@ -12,7 +12,8 @@ import numpy as np
 from stitchc.grammar.program import Program, RuleSpec
 from stitchc.ir import Graph
 
-from ..base import REGISTRY, PassBase, PassResult
+from ..base import PassBase, PassResult
+from ..registry import Entry, register
 from .compute import Env, Refused, evaluate
 from .pattern import Pattern
 from .rewrite import rewrite
@@ -76,4 +77,5 @@ def _max_error(before: Graph, after: Graph, seed: int = 0) -> float:
 def register_rules(program: Program) -> None:
     """Registers every rule of a checked program as a pass under its name."""
     for rule in program.rules.values():
-        REGISTRY[rule.name] = lambda rule=rule: RulePass(rule)
+        guarantee = "approximate" if rule.tol is not None else "none"  # `ensures allclose` checks every rewrite
+        register(Entry(rule.name, "pass", guarantee, f"rule {rule.name}", lambda rule=rule: RulePass(rule)))

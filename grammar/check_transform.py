@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
 from stitchc.passes.rules.op_classes import OP_CLASSES, onnx_ops
+from stitchc.ir.suggest import did_you_mean
 from stitchc.passes.registry import names
 
 from . import ast
@@ -17,11 +16,10 @@ def check_transform(checker, decl: ast.TransformDecl) -> TransformSpec | None:
     before = len(checker.diagnostics)
     known = names(decl.kind)
     if decl.impl.dotted not in known:
-        close = difflib.get_close_matches(decl.impl.dotted, known, n=1)
         checker.error(
             decl.impl.span,
             f"unknown {decl.kind} implementation '{decl.impl.dotted}'",
-            f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}",
+            did_you_mean(decl.impl.dotted, known, f"known: {', '.join(known)}"),
         )
     params, seen = [], set()
     for param in decl.params:
@@ -39,11 +37,10 @@ def check_transform(checker, decl: ast.TransformDecl) -> TransformSpec | None:
 def _param(checker, param: ast.Param) -> ParamSpec | None:
     kind = param.type
     if kind not in SCALARS and kind not in onnx_ops() and kind not in OP_CLASSES:
-        close = difflib.get_close_matches(kind, [*SCALARS, *OP_CLASSES, *onnx_ops()], n=1)
         checker.error(
             param.type_span,
             f"unknown parameter type '{kind}'",
-            f"did you mean '{close[0]}'?" if close else "int, float, bool, or an op name such as Conv",
+            did_you_mean(kind, [*SCALARS, *OP_CLASSES, *onnx_ops()], "int, float, bool, or an op name such as Conv"),
         )
         return None
     low = high = None

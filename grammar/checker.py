@@ -5,8 +5,9 @@ The checker keeps going after an error where it can, so one run reports every in
 
 from __future__ import annotations
 
-import difflib
 import os
+
+from stitchc.ir.suggest import did_you_mean
 
 from . import ast
 from .check_points import check_points
@@ -69,8 +70,7 @@ class Checker:
     def unknown(self, span: ast.Span, kind: str, name: str, known) -> _Invalid:
         if name in self.broken:  # declared, but with errors already reported: no cascade
             return _Invalid()
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else (f"known: {', '.join(sorted(known))}" if known else None)
+        hint = did_you_mean(name, known, f"known: {', '.join(sorted(known))}" if known else None)
         return self.error(span, f"unknown {kind} '{name}'", hint)
 
     # ----- entry point ----------------------------------------------------------------------------

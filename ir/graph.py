@@ -12,6 +12,17 @@ from .value import Value
 
 
 class Graph:
+    """A graph in SSA form. Invariants, kept by every editing method below (and by nothing else: no module
+    outside ir/ assigns `nodes`, `Value.uses` or `Value.producer`):
+
+    - `nodes` is in topological order: every input of a node is a graph input, a constant, or an output of a node
+      earlier in the list;
+    - a value's `uses` lists exactly the (node, input index) pairs of the graph's nodes that read it, and a node
+      output's `producer` is its node;
+    - names of values and nodes are unique within the graph (`fresh_name`);
+    - constant arrays are shared by reference between copies and never written: a change assigns a new array.
+    """
+
     def __init__(self, name: str = "graph", opset_imports: dict[str, int] | None = None):
         self.name = name
         self.inputs: list[Value] = []
@@ -55,8 +66,11 @@ class Graph:
         attributes: dict[str, Any] | None = None,
         provenance: Provenance | None = None,
         output_names: Iterable[str] | None = None,
+        before: Node | None = None,
     ) -> Node:
-        """Appends a node; attribute values that are not `Attribute`s are typed from their Python value."""
+        """Adds a node at the end, or just before `before` (so a rewrite keeps the topological order without a
+        global sort: its inputs must then be defined before `before`). Attribute values that are not
+        `Attribute`s are typed from their Python value."""
         node_name = self.fresh_name(name or op.lower())
         types = list(output_types if output_types is not None else [None])
         names = list(output_names) if output_names is not None else [node_name] * len(types)
@@ -64,7 +78,10 @@ class Graph:
         attrs = {k: v if isinstance(v, Attribute) else Attribute.of(v) for k, v in (attributes or {}).items()}
         node = Node(op, list(inputs), outputs, node_name, domain, attrs, provenance)
         self._attach(node)
-        self.nodes.append(node)
+        if before is None:
+            self.nodes.append(node)
+        else:
+            self.nodes.insert(self.nodes.index(before), node)
         return node
 
     def _attach(self, node: Node) -> None:
@@ -77,13 +94,26 @@ class Graph:
     # ----- editing ----------------------------------------------------------------------------
     def remove_node(self, node: Node) -> None:
         """Removes a node whose outputs are no longer used."""
-        for value in node.outputs:
-            if value.uses or value in self.outputs:
-                raise ValueError(f"cannot remove node {node.name}: output %{value.name} is still used")
-        for value in node.inputs:
-            if value is not None:
-                value.uses = [(n, i) for n, i in value.uses if n is not node]
-        self.nodes.remove(node)
+        self.remove_nodes([node])
+
+    def remove_nodes(self, nodes: Iterable[Node]) -> None:
+        """Removes nodes whose outputs are used by none but each other (and are not graph outputs), in one pass."""
+        doomed = {id(n): n for n in nodes}
+        for node in doomed.values():
+            for value in node.outputs:
+                if value in self.outputs or any(id(user) not in doomed for user, _ in value.uses):
+                    raise ValueError(f"cannot remove node {node.name}: output %{value.name} is still used")
+        for node in doomed.values():
+            for value in node.inputs:
+                if value is not None:
+                    value.uses = [(n, i) for n, i in value.uses if id(n) not in doomed]
+        self.nodes = [n for n in self.nodes if id(n) not in doomed]
+
+    def remove_constant(self, value: Value) -> None:
+        """Removes a constant no node reads and no graph output is."""
+        if value.uses or value in self.outputs:
+            raise ValueError(f"cannot remove constant %{value.name}: it is still used")
+        del self.constants[value.name]
 
     def set_input(self, node: Node, index: int, value: Value | None) -> None:
         old = node.inputs[index]
@@ -99,17 +129,17 @@ class Graph:
             self.set_input(node, index, new)
         self.outputs = [new if v is old else v for v in self.outputs]
 
+    def first_user(self, value: Value) -> Node | None:
+        """The earliest node in topological order that reads `value` (the place to insert a node that must come
+        before every reader), or None when no node reads it."""
+        readers = {id(node) for node, _ in value.uses}
+        return next((node for node in self.nodes if id(node) in readers), None)
+
     def values(self) -> Iterable[Value]:
         yield from self.inputs
         yield from self.constants.values()
         for node in self.nodes:
             yield from node.outputs
-
-    def find_value(self, name: str) -> Value:
-        for value in self.values():
-            if value.name == name:
-                return value
-        raise KeyError(name)
 
     # ----- whole-graph operations -------------------------------------------------------------
     def toposort(self) -> None:

@@ -10,6 +10,8 @@ from onnx import helper
 
 from .value import Value
 
+STITCHC_DOMAIN = "stitchc"  # the domain of stitchc's own ops (Switch); decoding removes them before export
+
 
 @dataclass(frozen=True)
 class Attribute:

@@ -15,8 +15,6 @@ from .graph import Graph
 from .subgraphs import captured_names, has_subgraphs
 from .types import value_info
 
-STITCHC_DOMAIN = "stitchc"
-
 
 def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -> onnx.ModelProto:
     """Builds a ModelProto; constants used by nodes become initializers, typed values become value_info."""

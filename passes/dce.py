@@ -26,18 +26,10 @@ class DeadCodeElimination(PassBase):
                 if has_subgraphs(node):
                     captured |= captured_names(node)
         dead = [n for n in graph.nodes if id(n) not in live]
-        for node in reversed(dead):
-            for value in node.inputs:
-                if value is not None:
-                    value.uses = [(n, i) for n, i in value.uses if n is not node]
-        graph.nodes = [n for n in graph.nodes if id(n) in live]
-        unused = [
-            name
-            for name, v in graph.constants.items()
-            if not v.uses and v not in graph.outputs and name not in captured
-        ]
-        for name in unused:
-            del graph.constants[name]
+        graph.remove_nodes(dead)
+        unused = [v for v in graph.constants.values() if not v.uses and v not in graph.outputs and v.name not in captured]
+        for value in unused:
+            graph.remove_constant(value)
         return PassResult(graph, bool(dead or unused))
 
 

@@ -29,7 +29,7 @@ def net2deeper(graph: Graph, site: Node | None, params: dict, rng: np.random.Gen
         return False
     weight = np.zeros((channels, channels, kernel, kernel), np.float32)
     weight[np.arange(channels), np.arange(channels), kernel // 2, kernel // 2] = 1.0
-    users = list(value.uses)
+    users, first = list(value.uses), graph.first_user(value)
     outputs = [v for v in graph.outputs if v is value]
     provenance = Provenance(site.provenance.parent if site.provenance else "morphism", f"{relu.name}.deeper")
     conv = graph.add_node(
@@ -43,12 +43,12 @@ def net2deeper(graph: Graph, site: Node | None, params: dict, rng: np.random.Gen
         name=f"{site.name}.deeper",
         provenance=provenance,
         attributes={"kernel_shape": [kernel, kernel], "pads": [kernel // 2] * 4},
+        before=first,
     )
     activation = graph.add_node(
-        "Relu", conv.outputs, [value.type], name=f"{site.name}.deeper.relu", provenance=provenance
+        "Relu", conv.outputs, [value.type], name=f"{site.name}.deeper.relu", provenance=provenance, before=first
     )
     for node, index in users:
         graph.set_input(node, index, activation.outputs[0])
     graph.outputs = [activation.outputs[0] if v in outputs else v for v in graph.outputs]
-    graph.toposort()
     return True

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from stitchc.ir import Graph
 from stitchc.passes.dce import DeadCodeElimination
-from .supernet import SWITCH_DOMAIN, Supernet
+from stitchc.ir.node import STITCHC_DOMAIN
+
+from .supernet import Supernet
 
 Genome = tuple[int, ...]
 
 
 def _is_switch(node) -> bool:
-    return node.domain == SWITCH_DOMAIN and node.op == "Switch"
+    return node.domain == STITCHC_DOMAIN and node.op == "Switch"
 
 
 def decode(supernet: Supernet, genome: Genome) -> Graph:

@@ -7,12 +7,12 @@ by one elementwise activation is skipped in favour of the activation's output (t
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
 
 from stitchc.ir import Graph, Value
+from stitchc.ir.suggest import did_you_mean
 
 from stitchc.passes.rules.op_classes import OP_CLASSES
 
@@ -70,10 +70,8 @@ def resolve_point(graph: Graph, path: str) -> Point:
             position, node = index, candidate
     if node is None:
         known = sorted({n.provenance.path if n.provenance else n.name for n in graph.nodes})
-        close = difflib.get_close_matches(path, known, n=1)
-        raise PointError(
-            f"no node '{path}' in model {graph.name}" + (f" (did you mean '{close[0]}'?)" if close else "")
-        )
+        hint = did_you_mean(path, known)
+        raise PointError(f"no node '{path}' in model {graph.name}" + (f" ({hint})" if hint else ""))
     value = node.outputs[0]
     if not _is_feature(value):
         raise PointError(f"'{path}' produces {value.type}, not a [N, C] or [N, C, H, W] feature")

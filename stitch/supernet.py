@@ -17,11 +17,11 @@ import numpy as np
 
 from stitchc.ir import Graph, Provenance, TensorType, Value
 from stitchc.ir.inline import inline
+from stitchc.ir.node import STITCHC_DOMAIN
 
 from .matching import spatial_ratio
 from .plan import StitchError, StitchPlan, auto_plans, check_acyclic, check_plan
 
-SWITCH_DOMAIN = "stitchc"
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,13 @@ def build_supernet(parents: dict[str, Graph], plans: list[StitchPlan], resize: b
         [*outputs, mean.outputs[0]],
         [outputs[0].type],
         name="switch_output",
-        domain=SWITCH_DOMAIN,
+        domain=STITCHC_DOMAIN,
         attributes={"gene": len(genes)},
         output_names=[output_name],
     )
     genes.append(Gene("output", (*names, "mean")))
     graph.outputs = [switch.outputs[0]]
-    graph.opset_imports[SWITCH_DOMAIN] = 1
+    graph.opset_imports[STITCHC_DOMAIN] = 1
     graph.toposort()
     return Supernet(graph, names, genes, stitches, output_name, choices)
 
@@ -211,7 +211,7 @@ def _add_switch(graph: Graph, gene: int, own: Value, users: list, incoming: list
         [own, *[s.output for s in incoming]],
         [own.type],
         name=f"switch_{label}",
-        domain=SWITCH_DOMAIN,
+        domain=STITCHC_DOMAIN,
         attributes={"gene": gene},
     )
     for node, index in users:

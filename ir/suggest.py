@@ -1,0 +1,12 @@
+"""Suggestions for a misspelt name: the one place that decides what "did you mean" says."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+
+def did_you_mean(name: str, known: Iterable[str], otherwise: str | None = None) -> str | None:
+    """`did you mean 'X'?` for the closest known name, else `otherwise`."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise

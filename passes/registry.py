@@ -46,10 +46,6 @@ def register(entry: Entry) -> None:
     ENTRIES[entry.name] = entry
 
 
-def unregister(name: str) -> None:
-    ENTRIES.pop(name, None)
-
-
 def summary_of(target) -> str:
     """The first line of the docstring of a class or function (its own, not inherited), else of its module."""
     doc = (target.__doc__ or inspect.getmodule(target).__doc__ or "").strip()

@@ -44,10 +44,6 @@ def find_cycle(graphs: Sequence[Graph], pairs: Sequence[tuple[Value, Value]]) ->
     return sorted({i for vertex in cycle for i in owner.get(vertex, [])})
 
 
-def merge_is_acyclic(graph_a: Graph, graph_b: Graph, pairs: Sequence[tuple[Value, Value]]) -> bool:
-    return find_cycle([graph_a, graph_b], pairs) is None
-
-
 def _cycle(edges: dict[int, set[int]]) -> list[int] | None:
     """One cycle of the graph as a vertex list (iterative DFS), or None."""
     state: dict[int, int] = {}  # 1 = on the stack, 2 = finished

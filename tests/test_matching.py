@@ -11,7 +11,7 @@ from stitchc.stitch.decode import decode
 from stitchc.ir import from_onnx
 from stitchc.ir.runtime import run
 from stitchc.stitch.matching import match
-from stitchc.stitch.merge_cycles import merge_is_acyclic
+from stitchc.stitch.merge_cycles import find_cycle
 from stitchc.stitch.points import stitch_points
 from stitchc.stitch.plan import StitchPlan
 from stitchc.stitch.supernet import auto_supernet, build_supernet
@@ -29,7 +29,7 @@ def test_residual_matching_is_acyclic_and_maximal(make_residual, make_branching)
     assert len(pairs) == min(
         sum(1 for p in points_a if p.spatial == (8, 8)), sum(1 for p in points_b if p.spatial == (8, 8))
     ) + min(sum(1 for p in points_a if p.spatial == (4, 4)), sum(1 for p in points_b if p.spatial == (4, 4)))
-    assert merge_is_acyclic(graph_a, graph_b, [(a.value, b.value) for a, b in pairs])
+    assert find_cycle([graph_a, graph_b], [(a.value, b.value) for a, b in pairs]) is None
 
 
 def test_acyclicity_check_detects_crossed_pairs(make_residual):
@@ -37,7 +37,7 @@ def test_acyclicity_check_detects_crossed_pairs(make_residual):
     graph_b = from_onnx(make_residual(3, 5, 2), "b")
     points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
     crossed = [(points_a[0].value, points_b[2].value), (points_a[2].value, points_b[0].value)]
-    assert not merge_is_acyclic(graph_a, graph_b, crossed)
+    assert find_cycle([graph_a, graph_b], crossed) is not None
 
 
 def test_every_order_preserving_subset_is_acyclic(make_residual):
@@ -46,7 +46,7 @@ def test_every_order_preserving_subset_is_acyclic(make_residual):
     pairs = _pairs(graph_a, graph_b)
     for size in range(1, len(pairs) + 1):
         for subset in itertools.combinations(pairs, size):
-            assert merge_is_acyclic(graph_a, graph_b, [(a.value, b.value) for a, b in subset])
+            assert find_cycle([graph_a, graph_b], [(a.value, b.value) for a, b in subset]) is None
 
 
 def test_points_exclude_input_output_and_output_feeder(make_residual):

@@ -94,9 +94,8 @@ def _inspect(args) -> int:
 
 def _convert(args) -> int:
     from stitchc.convert import ConvertError, convert
+    from stitchc.grammar.pipelines import passes_from_spec
     from stitchc.ir import ModelLoadError
-
-    from stitchc.passes.spec_pipeline import passes_from_spec
 
     passes = [name.strip() for name in args.passes.split(",") if name.strip()]
     try:

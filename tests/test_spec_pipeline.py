@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from stitchc.grammar.diagnostics import SpecError
+from stitchc.grammar.pipelines import passes_from_spec
 from stitchc.ir import Graph, TensorType
 from stitchc.ir.runtime import run
 from stitchc.passes.base import REGISTRY
-from stitchc.passes.spec_pipeline import passes_from_spec
 
 PASSES_PY = '''
 import stitchc

@@ -16,8 +16,8 @@ What a statement does not name:
 - `strict` rule: the node has exactly the named inputs (absent trailing ones aside) and no other
   attributes unless the statement has `...`.
 
-Matching backtracks over commutative operand orders; when nothing matches, the reason of the first
-refusal (in the written operand order) is returned instead of a Match.
+Matching backtracks over commutative operand orders and yields every match (the rule pass takes the
+first whose guards hold); each refused attempt records its reason, the written operand order first.
 """
 
 from __future__ import annotations
@@ -60,15 +60,15 @@ class Matcher:
     def anchors(self, node: Node) -> bool:
         return node.op in self.ops[self.root] and node.domain == ""
 
-    def match(self, node: Node, graph: Graph) -> Match | str:
-        """A Match rooted at `node`, or the reason it is refused."""
-        failures: list[str] = []
+    def matches(self, node: Node, graph: Graph, failures: list[str]) -> Iterator[Match]:
+        """Every Match rooted at `node` (several where commutative operands fit in more than one order);
+        the reason of each refused attempt is appended to `failures`, in the order tried."""
         for found in self._statement(self.root, node, Match(), failures):
             reason = _outside_use(found, self.root, graph)
             if reason is None:
-                return found
-            failures.append(reason)
-        return failures[0]
+                yield found
+            else:
+                failures.append(reason)
 
     def _statement(self, index: int, node: Node, found: Match, failures: list[str]) -> Iterator[Match]:
         if index in found.nodes:
@@ -144,7 +144,7 @@ class Matcher:
             return f"node {node.name} has attribute '{unlisted[0]}' (add `...` to allow others)"
         if self.droppable[index] and not stmt.rest:
             for name in unlisted:
-                value = node.attributes[name]
+                value = node.attr(name)
                 if not _equal(value, attribute_default(node.op, name)):
                     return (
                         f"node {node.name} has attribute '{name}' = {show(value)} that the pattern does not name, "

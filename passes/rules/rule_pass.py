@@ -61,21 +61,21 @@ class RulePass(PassBase):
         return reasons
 
     def _prepare(self, graph: Graph, node: Node) -> tuple[Match, Env] | str:
-        """The match at `node` with the compute results, or why the rule does not apply there."""
-        found = self.matcher.match(node, graph)
-        if isinstance(found, str):
-            return found
-        env = Env(found.values, found.attrs)
-        try:
-            for guard in self.rule.where:
-                reason = failed_guard(guard, env)
-                if reason:
-                    return reason
-            for assign in self.rule.compute:
-                env.results[assign.name] = evaluate(assign.value, env)
-        except Refused as reason:
-            return str(reason)
-        return found, env
+        """The first match at `node` whose guards hold, with its compute results; else the first reason
+        an attempt was refused."""
+        failures: list[str] = []
+        for found in self.matcher.matches(node, graph, failures):
+            env = Env(found.values, found.attrs)
+            try:
+                reason = next(filter(None, (failed_guard(guard, env) for guard in self.rule.where)), None)
+                if reason is None:
+                    for assign in self.rule.compute:
+                        env.results[assign.name] = evaluate(assign.value, env)
+                    return found, env
+            except Refused as refused:
+                reason = str(refused)
+            failures.append(reason)
+        return failures[0]
 
 
 def _max_error(before: Graph, after: Graph, seed: int = 0) -> float:

@@ -52,9 +52,9 @@ def checked(rule: Rule) -> Analysis:
     return analysis
 
 
-def did_you_mean(name: str, known, otherwise: str | None = None) -> str | None:
+def did_you_mean(name: str, known, otherwise: str | None = None, sigil: str = "") -> str | None:
     close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f"did you mean '{close[0]}'?" if close else otherwise
+    return f"did you mean '{sigil}{close[0]}'?" if close else otherwise
 
 
 class _Analyser:
@@ -70,8 +70,10 @@ class _Analyser:
     def error(self, span, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(span if span is not None else self.rule.span, message, hint))
 
-    def unbound(self, span, kind: str, shown: str, name: str, known) -> None:
-        self.error(span, f"unbound {kind} '{shown}' in rule '{self.rule.name}'", did_you_mean(name, known))
+    def unbound(self, span, kind: str, name: str, known) -> None:
+        sigil = {"value": "%", "attribute": "$"}.get(kind, "")
+        hint = did_you_mean(name, known, sigil=sigil)
+        self.error(span, f"unbound {kind} '{sigil}{name}' in rule '{self.rule.name}'", hint)
 
     def run(self) -> Analysis:
         self.match()
@@ -181,7 +183,7 @@ class _Analyser:
             if operand.is_value:
                 self.value_ref(operand, defined)
             elif operand.name not in self.names:
-                self.unbound(operand.span, "name", operand.name, operand.name, self.names)
+                self.unbound(operand.span, "name", operand.name, self.names)
         for item in stmt.attrs:
             self.expr(item.value)
         if stmt.rest:
@@ -192,7 +194,7 @@ class _Analyser:
         if read.name in defined:
             return
         if read.name not in self.values:
-            self.unbound(read.span, "value", f"%{read.name}", read.name, self.values | defined)
+            self.unbound(read.span, "value", read.name, self.values | defined)
         elif read.name in self.outputs:
             self.kept.add(self.outputs[read.name])
 
@@ -219,13 +221,13 @@ class _Analyser:
     def expr(self, expr: Expr) -> None:
         if isinstance(expr, Var):
             if expr.name not in self.values:
-                self.unbound(expr.span, "value", f"%{expr.name}", expr.name, self.values)
+                self.unbound(expr.span, "value", expr.name, self.values)
         elif isinstance(expr, AttrVar):
             if expr.name not in self.attrs:
-                self.unbound(expr.span, "attribute", f"${expr.name}", expr.name, self.attrs)
+                self.unbound(expr.span, "attribute", expr.name, self.attrs)
         elif isinstance(expr, Name):
             if expr.name not in self.names and expr.name not in CONSTANTS:
-                self.unbound(expr.span, "name", expr.name, expr.name, self.names)
+                self.unbound(expr.span, "name", expr.name, self.names)
         elif isinstance(expr, BinOp):
             self.expr(expr.left)
             self.expr(expr.right)

@@ -7,6 +7,7 @@ import os
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
 from stitchc.passes.rules.expr import ArrayList, AttrVar, BinOp, Call, Const, Name, UnaryOp, Var
 from stitchc.passes.rules.statements import Assign, AttrItem, Forward, Operand, OpStatement
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from stitchc.grammar.checker import Checker
 from stitchc.grammar.diagnostics import SpecError
 from stitchc.grammar.parser import parse
@@ -80,7 +81,9 @@ rule computes_twice {
 
 rule bad_calls {
     match   { %y = Mul(%x, %s) }
-    where   { rank(%s, %x) == 1; sqr(%s) > 0; single_use(1); }  # expected-error {{rank() takes 1 argument, got 2}} expected-error {{unknown function 'sqr'}} expected-error {{single_use() takes %values}}
+    where   { rank(%s, %x) == 1;  # expected-error {{rank() takes 1 argument, got 2}}
+              sqr(%s) > 0;  # expected-error {{unknown function 'sqr'}}
+              single_use(1); }  # expected-error {{single_use() takes %values}}
     rewrite { %y = %x }
 }
 

@@ -12,6 +12,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+
 from stitchc.grammar.checker import Checker
 from stitchc.grammar.parser import parse
 from stitchc.grammar.std_library import get_pass

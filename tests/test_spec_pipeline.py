@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from stitchc.grammar.diagnostics import SpecError
 from stitchc.grammar.pipelines import passes_from_spec
 from stitchc.ir import Graph, TensorType

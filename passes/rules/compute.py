@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from stitchc.ir import Value
 
 from .expr import ArrayList, AttrVar, BinOp, Call, Const, Expr, Name, UnaryOp, Var, render

@@ -16,72 +16,32 @@ PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/"
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
 
+def _binary(op: str, reverse: bool = False):
+    """The method `self <op> other` (`other <op> self` when reversed) building a BinOp."""
+
+    def build(self, other) -> BinOp:
+        return BinOp(op, lift(other), self) if reverse else BinOp(op, self, lift(other))
+
+    return build
+
+
 class Operators:
     """Python operators that build expressions (mixed into every expression class)."""
 
-    def _binary(self, op: str, other, reverse: bool = False) -> BinOp:
-        left, right = (lift(other), self) if reverse else (self, lift(other))
-        return BinOp(op, left, right)
-
-    def __add__(self, other):
-        return self._binary("+", other)
-
-    def __radd__(self, other):
-        return self._binary("+", other, True)
-
-    def __sub__(self, other):
-        return self._binary("-", other)
-
-    def __rsub__(self, other):
-        return self._binary("-", other, True)
-
-    def __mul__(self, other):
-        return self._binary("*", other)
-
-    def __rmul__(self, other):
-        return self._binary("*", other, True)
-
-    def __truediv__(self, other):
-        return self._binary("/", other)
-
-    def __rtruediv__(self, other):
-        return self._binary("/", other, True)
-
-    def __pow__(self, other):
-        return self._binary("**", other)
-
-    def __rpow__(self, other):
-        return self._binary("**", other, True)
+    __add__, __radd__ = _binary("+"), _binary("+", True)
+    __sub__, __rsub__ = _binary("-"), _binary("-", True)
+    __mul__, __rmul__ = _binary("*"), _binary("*", True)
+    __truediv__, __rtruediv__ = _binary("/"), _binary("/", True)
+    __pow__, __rpow__ = _binary("**"), _binary("**", True)
+    __and__, __or__ = _binary("and"), _binary("or")
+    __lt__, __le__, __gt__, __ge__ = _binary("<"), _binary("<="), _binary(">"), _binary(">=")
+    eq, ne = _binary("=="), _binary("!=")  # `==` and `!=` stay structural equality
 
     def __neg__(self):
         return UnaryOp("-", self)
 
     def __invert__(self):
         return UnaryOp("not", self)
-
-    def __and__(self, other):
-        return self._binary("and", other)
-
-    def __or__(self, other):
-        return self._binary("or", other)
-
-    def __lt__(self, other):
-        return self._binary("<", other)
-
-    def __le__(self, other):
-        return self._binary("<=", other)
-
-    def __gt__(self, other):
-        return self._binary(">", other)
-
-    def __ge__(self, other):
-        return self._binary(">=", other)
-
-    def eq(self, other) -> BinOp:
-        return self._binary("==", other)
-
-    def ne(self, other) -> BinOp:
-        return self._binary("!=", other)
 
 
 def span_field():
@@ -98,27 +58,23 @@ class Const(Operators):
 
 
 @dataclass(frozen=True)
-class Var(Operators):
+class Named(Operators):
+    """An expression that is a name (equal only to one of the same class)."""
+
+    name: str
+    span: object = span_field()
+
+
+class Var(Named):
     """`%x`: an IR value bound by the match (or defined in a rewrite)."""
 
-    name: str
-    span: object = span_field()
 
-
-@dataclass(frozen=True)
-class AttrVar(Operators):
+class AttrVar(Named):
     """`$eps`: an attribute value bound by the match."""
 
-    name: str
-    span: object = span_field()
 
-
-@dataclass(frozen=True)
-class Name(Operators):
+class Name(Named):
     """A compute result, or a named constant such as `true` or `pi`."""
-
-    name: str
-    span: object = span_field()
 
 
 @dataclass(frozen=True)

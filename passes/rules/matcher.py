@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
 from stitchc.ir import Graph, Node, Value
 
 from .compute import Env, Refused, evaluate
@@ -79,10 +80,13 @@ class Matcher:
             return
         stmt = self.statements[index]
         reason = self._node(index, stmt, node)
-        found = replace(found, nodes={**found.nodes, index: node}, values=dict(found.values), attrs=dict(found.attrs))
-        for var, value in zip(stmt.outputs, node.outputs):
-            reason = reason or _bind(found.values, var.name, value)
-        reason = reason or self._attributes(index, stmt, node, found.attrs)
+        if reason is None:
+            found = replace(
+                found, nodes={**found.nodes, index: node}, values=dict(found.values), attrs=dict(found.attrs)
+            )
+            for var, value in zip(stmt.outputs, node.outputs):
+                reason = reason or _bind(found.values, var.name, value)
+            reason = reason or self._attributes(index, stmt, node, found.attrs)
         if reason:
             failures.append(reason)
             return

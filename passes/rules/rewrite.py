@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from stitchc.ir import Graph, Value
 
 from .compute import Env, evaluate

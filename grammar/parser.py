@@ -8,6 +8,9 @@ import os
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from stitchc.passes.rules.expr import ArrayList, AttrVar, BinOp, Call, Const, Name, UnaryOp, Var
+from stitchc.passes.rules.statements import Assign, AttrItem, Forward, Operand, OpStatement
+
 from . import ast
 from .diagnostics import Diagnostic, SpecError, point_span
 
@@ -128,7 +131,7 @@ class _ToAst(Transformer):
 
     # ----- rules -------------------------------------------------------------------------------
     def rule_decl(self, meta, children):
-        name, match, *clauses = children
+        name, (strict, match), *clauses = children
         found = {kind: body for kind, body in clauses}
         return ast.RuleDecl(
             str(name),
@@ -137,11 +140,13 @@ class _ToAst(Transformer):
             found.get("compute", ()),
             found["rewrite"],
             found.get("ensures"),
+            strict,
             _token_span(name),
         )
 
     def match_clause(self, meta, children):
-        return tuple(children)
+        strict = bool(children) and isinstance(children[0], Token) and children[0].type == "STRICT"
+        return strict, tuple(children[strict:])
 
     def where_clause(self, meta, children):
         return ("where", tuple(children))
@@ -159,13 +164,13 @@ class _ToAst(Transformer):
         outputs, (ops, op_span), *rest = children
         attrs = rest.pop() if rest and isinstance(rest[-1], list) else []
         items = tuple(a for a in attrs if a is not None)
-        return ast.OpStatement(outputs, ops, op_span, tuple(rest), items, None in attrs, _span(meta))
+        return OpStatement(outputs, ops, tuple(rest), items, None in attrs, span=_span(meta), op_span=op_span)
 
     def forward(self, meta, children):
-        return ast.Forward(children[0], ast.Var(str(children[1])[1:], _token_span(children[1])), _span(meta))
+        return Forward(children[0], Var(str(children[1])[1:], _token_span(children[1])), _span(meta))
 
     def outputs(self, meta, children):
-        return tuple(ast.Var(str(c)[1:], _token_span(c)) for c in children)
+        return tuple(Var(str(c)[1:], _token_span(c)) for c in children)
 
     def ops(self, meta, children):
         return tuple(str(c) for c in children), _span(meta)
@@ -173,56 +178,61 @@ class _ToAst(Transformer):
     def operand(self, meta, children):
         token = children[0]
         if token.type == "VAR":
-            return ast.Operand(str(token)[1:], True, len(children) > 1, _span(meta))
-        return ast.Operand(str(token), False, False, _span(meta))
+            return Operand(str(token)[1:], True, len(children) > 1, _span(meta))
+        return Operand(str(token), False, False, _span(meta))
 
     def attrs(self, meta, children):
         return list(children)
 
     def attr(self, meta, children):
-        return ast.AttrItem(str(children[0]), children[1], _token_span(children[0]))
+        return AttrItem(str(children[0]), children[1], _token_span(children[0]))
 
     def attr_rest(self, meta, children):
         return None
 
     def assign(self, meta, children):
-        return ast.Assign(str(children[0]), children[1], _token_span(children[0]))
+        return Assign(str(children[0]), children[1], _token_span(children[0]))
 
     # ----- compute expressions -------------------------------------------------------------------
     def __default__(self, data, children, meta):
         if data in BINARY:
-            return ast.BinOp(BINARY[data], children[0], children[1], _span(meta))
+            return BinOp(BINARY[data], children[0], children[1], _span(meta))
         return super().__default__(data, children, meta)
 
     def compare(self, meta, children):
-        return ast.BinOp(str(children[1]), children[0], children[2], _span(meta))
+        return BinOp(str(children[1]), children[0], children[2], _span(meta))
 
     def neg(self, meta, children):
-        return ast.UnaryOp("-", children[0], _span(meta))
+        operand = children[0]
+        if isinstance(operand, Const) and not isinstance(operand.value, str):  # `-1` is one literal
+            return Const(-operand.value, _span(meta))
+        return UnaryOp("-", operand, _span(meta))
 
     def not_(self, meta, children):
-        return ast.UnaryOp("not", children[0], _span(meta))
+        return UnaryOp("not", children[0], _span(meta))
 
     def cnum(self, meta, children):
-        return self.number(meta, children)
+        number = self.number(meta, children)
+        return Const(number.value, number.span)
 
     def cstr(self, meta, children):
-        return self.string(meta, children)
+        string = self.string(meta, children)
+        return Const(string.value, string.span)
 
     def cvar(self, meta, children):
-        return ast.Var(str(children[0])[1:], _token_span(children[0]))
+        return Var(str(children[0])[1:], _token_span(children[0]))
 
     def cattr(self, meta, children):
-        return ast.AttrVar(str(children[0])[1:], _token_span(children[0]))
+        return AttrVar(str(children[0])[1:], _token_span(children[0]))
 
     def cname(self, meta, children):
-        return ast.Name(str(children[0]), _token_span(children[0]))
+        return Name(str(children[0]), _token_span(children[0]))
 
     def ccall(self, meta, children):
-        return ast.FuncCall(str(children[0]), tuple(children[1:]), _span(meta))
+        return Call(str(children[0]), tuple(children[1:]), _span(meta))
 
     def clist(self, meta, children):
-        return ast.ArrayList(tuple(children), _span(meta))
+        return ArrayList(tuple(children), _span(meta))
 
     def block(self, meta, children):
         return tuple(children)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ast import RuleDecl, Span
+from stitchc.passes.rules.rule import Rule
+
+from .ast import Span
 
 
 @dataclass(frozen=True)
@@ -99,19 +101,6 @@ class SearchSpec:
 
 
 @dataclass(frozen=True)
-class RuleSpec:
-    """A checked `rule`: the declaration plus what the checker resolved for the rule engine."""
-
-    name: str
-    file: str
-    decl: RuleDecl
-    root: int  # index of the match statement whose result the rewrite replaces
-    rest_sources: dict[int, int]  # rewrite statement index -> match statement whose attributes `...` copies
-    tol: float | None  # `ensures allclose(tol = ...)`; None: not checked
-    span: Span
-
-
-@dataclass(frozen=True)
 class ParamSpec:
     name: str
     type: str  # "int" | "float" | "bool" | an ONNX op name (a node of that op)
@@ -159,7 +148,7 @@ class Program:
     stitches: dict[str, StitchSpec] = field(default_factory=dict)
     searches: dict[str, SearchSpec] = field(default_factory=dict)
     exports: list[ExportSpec] = field(default_factory=list)
-    rules: dict[str, RuleSpec] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)  # compiled `rule` blocks
     transforms: dict[str, TransformSpec] = field(default_factory=dict)  # morphisms and mutations
     pipelines: dict[str, PipelineSpec] = field(default_factory=dict)
     uses: list[str] = field(default_factory=list)  # absolute paths of `use`d Python pass files

@@ -6,7 +6,7 @@ import difflib
 from typing import Iterable
 
 
-def did_you_mean(name: str, known: Iterable[str], otherwise: str | None = None) -> str | None:
-    """`did you mean 'X'?` for the closest known name, else `otherwise`."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"did you mean '{close[0]}'?" if close else otherwise
+def did_you_mean(name: str, known: Iterable[str], otherwise: str | None = None, sigil: str = "") -> str | None:
+    """`did you mean 'X'?` for the closest known name (shown with `sigil`, as in `%x`), else `otherwise`."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"did you mean '{sigil}{close[0]}'?" if close else otherwise

@@ -10,6 +10,7 @@ from typing import Callable
 from stitchc.ir import Graph
 
 from .registry import Entry, lookup, register, summary_of
+from .run_report import FIXPOINT, ROUND_LIMIT, SINGLE_RUN, RunReport
 from .verify import verify
 
 
@@ -37,6 +38,7 @@ class PassManager(PassBase):
     """Runs passes in order; with `fixpoint`, repeats the sequence until nothing changes (at most `max_rounds`).
 
     With `debug`, the graph is verified after every pass and a broken graph names the pass that broke it.
+    After a call, `report` (a RunReport) says why it stopped and how often each pass changed the graph.
     """
 
     def __init__(
@@ -52,19 +54,25 @@ class PassManager(PassBase):
         self.max_rounds = max_rounds
         self.debug = debug
         self.name = name
+        self.report = RunReport()
 
     def call(self, graph: Graph) -> PassResult:
         modified, failures = False, []
+        labels = [graph_pass.name or type(graph_pass).__name__ for graph_pass in self.passes]
+        self.report = report = RunReport(ROUND_LIMIT if self.fixpoint else SINGLE_RUN, 0, dict.fromkeys(labels, 0))
         for _ in range(self.max_rounds if self.fixpoint else 1):
             changed = False
-            for graph_pass in self.passes:
+            report.rounds += 1
+            for graph_pass, label in zip(self.passes, labels):
                 result = graph_pass(graph)
                 graph, changed = result.graph, changed or result.modified
                 failures += result.failures
+                report.changes[label] += result.modified
                 if self.debug:
-                    verify(graph, after=graph_pass.name or type(graph_pass).__name__)
+                    verify(graph, after=label)
             modified = modified or changed
             if not changed:
+                report.stop = FIXPOINT if self.fixpoint else SINGLE_RUN
                 break
         return PassResult(graph, modified, tuple(failures))
 

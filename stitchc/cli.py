@@ -97,9 +97,8 @@ def _inspect(args) -> int:
 
 def _convert(args) -> int:
     from stitchc.convert import ConvertError, convert
+    from stitchc.grammar.pipelines import passes_from_spec
     from stitchc.ir import ModelLoadError
-
-    from stitchc.passes.spec_pipeline import passes_from_spec
 
     passes = [name.strip() for name in args.passes.split(",") if name.strip()]
     try:
@@ -114,10 +113,10 @@ def _convert(args) -> int:
 
 
 def _passes() -> int:
-    from stitchc.passes.library import load_builtins
+    from stitchc.grammar.std_library import load_std_library
     from stitchc.passes.registry import entries
 
-    load_builtins()
+    load_std_library()
     rows = [(e.name, e.kind, e.guarantee, e.summary) for e in entries()]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:

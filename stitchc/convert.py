@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import onnx
 
+from stitchc.grammar.std_library import available_passes, get_pass
 from stitchc.ir import Graph, load_onnx
-from stitchc.passes.base import PassBase, PassManager, get_pass
-from stitchc.passes.library import available_passes
+from stitchc.passes.base import PassBase, PassManager
 
 
 class ConvertError(Exception):

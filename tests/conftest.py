@@ -19,10 +19,11 @@ SPECS = os.path.join(ROOT, "specs")
 @pytest.fixture(autouse=True)
 def clean_registry():
     """Whatever a test registers (passes, transforms, rules) is gone after it, even when it fails."""
-    from stitchc.passes.library import load_builtins
-    from stitchc.passes.registry import ENTRIES
+    from stitchc.grammar.std_library import load_std_library
+    from stitchc.passes.registry import ENTRIES, discover
 
-    load_builtins()  # the package's modules and the std rules, registered once per process
+    discover()  # the package's own modules
+    load_std_library()  # and the std.stitch rules, registered once per process
     before = dict(ENTRIES)
     yield
     ENTRIES.clear()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import warnings
 import os
+import re
+import warnings
 
 import numpy as np
 import onnx
@@ -14,10 +15,11 @@ import torch
 
 from stitchc.grammar.checker import Checker
 from stitchc.grammar.parser import parse
+from stitchc.grammar.std_library import get_pass
 from stitchc.ir import Graph, TensorType, from_onnx
 from stitchc.ir.runtime import run
-from stitchc.passes.base import PassManager, get_pass
-from stitchc.passes.rules.rule_pass import RulePass
+from stitchc.passes.base import PassManager
+from stitchc.passes.rules import Rule, RuleError, RulePass, fn, op, var
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -87,8 +89,8 @@ def _chain(*ops: str, branch_from: int | None = None) -> Graph:
     value = graph.add_input("x", TensorType(np.dtype("float32"), ("N", 4)))
     kind = TensorType(np.dtype("float32"), ("N", 4))
     outputs = []
-    for index, op in enumerate(ops):
-        value = graph.add_node(op, [value], [kind]).outputs[0]
+    for index, name in enumerate(ops):
+        value = graph.add_node(name, [value], [kind]).outputs[0]
         if index == branch_from:
             outputs.append(graph.add_node("Neg", [value], [kind]).outputs[0])
     graph.outputs = [value, *outputs]
@@ -118,10 +120,11 @@ def test_inner_value_used_outside_is_refused_with_reason():
     assert any("used by node" in reason and "outside the match" in reason for reason in result.failures)
 
 
-def test_guard_refuses_and_records_line():
+def test_failed_guard_records_which_guard_and_which_value():
     rule = _rule("rule r {\n match { %y = Relu(%x) }\n where { is_const(%x); }\n rewrite { %y = Identity(%x) } }")
     result = rule(_chain("Relu"))
-    assert not result.modified and result.failures == ("r at relu: guard at line 4 is false",)
+    assert not result.modified
+    assert result.failures == ("r at relu: where `is_const(%x)` is false: %x is not a constant",)
 
 
 def test_ensures_undoes_a_wrong_rewrite():
@@ -148,3 +151,167 @@ def test_compute_builds_new_parameters_and_attribute_literals():
     result = rule(graph)
     assert result.modified and [n.op for n in result.graph.nodes] == ["Mul", "Add"]
     assert result.graph.outputs[0].name == name  # the graph output keeps its name
+
+
+F32 = np.dtype("float32")
+
+
+def _conv_graph(bias: bool = True, **attributes) -> Graph:
+    """x[N, 2, 6, 6] -> Conv(3x3, 4 channels, optional bias, attributes) -> Relu."""
+    rng = np.random.default_rng(2)
+    graph = Graph("conv")
+    x = graph.add_input("x", TensorType(F32, ("N", 2, 6, 6)))
+    inputs = [x, graph.add_constant("w", rng.standard_normal((4, 2, 3, 3)).astype(F32))]
+    if bias:
+        inputs.append(graph.add_constant("b", rng.standard_normal(4).astype(F32)))
+    attributes = {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], **attributes}
+    y = graph.add_node("Conv", inputs, [None], name="conv", attributes=attributes).outputs[0]
+    graph.outputs = graph.add_node("Relu", [y], [None], name="relu").outputs
+    return graph
+
+
+X = np.random.default_rng(3).standard_normal((2, 2, 6, 6)).astype(F32)
+RECOPY = "match {{ %y = Conv(%x, %w) }} where {{ is_const(%w); }} compute {{ w2 = %w * 1; }} rewrite {{ %y = {new} }}"
+
+
+def test_unnamed_bias_and_attributes_are_matched_and_carried_by_the_copy():
+    graph = _conv_graph(strides=[2, 2])
+    expected = run(graph, X)[0]
+    result = _rule("rule recopy { " + RECOPY.format(new="Conv(%x, w2) {...}") + " }")(graph.copy())
+    assert result.modified and not result.failures
+    conv = result.graph.nodes[0]
+    assert conv.name.startswith("recopy") and len(conv.inputs) == 3 and conv.attr("strides") == [2, 2]
+    np.testing.assert_allclose(run(result.graph, X)[0], expected, rtol=1e-6, atol=1e-6)
+
+
+def test_strict_refuses_what_the_pattern_does_not_name():
+    strict = "rule recopy { " + RECOPY.replace("match {", "match strict {").format(new="Conv(%x, w2) {...}") + " }"
+    result = _rule(strict)(_conv_graph())
+    assert result.failures == ("recopy at conv: node conv has 3 inputs, the pattern 2",)
+    result = _rule(strict)(_conv_graph(bias=False))
+    assert result.failures == ("recopy at conv: node conv has attribute 'kernel_shape' (add `...` to allow others)",)
+
+
+def test_a_rewrite_that_would_drop_an_unnamed_input_or_attribute_is_refused():
+    rule = _rule("rule nocopy { " + RECOPY.format(new="Conv(%x, w2) {kernel_shape: [3, 3], pads: [1, 1, 1, 1]}") + " }")
+    result = rule(_conv_graph())
+    assert result.failures == (
+        (
+            "nocopy at conv: node conv has input 2 ('B') that the pattern does not name, and the rewrite would drop "
+            "it (name it, or copy the node with `...`)"
+        ),
+    )
+    result = rule(_conv_graph(bias=False, strides=[2, 2]))
+    assert result.failures == (
+        (
+            "nocopy at conv: node conv has attribute 'kernel_shape' = [3, 3] that the pattern does not name, and "
+            "the rewrite would drop it (bind it, or add `...` if it does not matter)"
+        ),
+    )
+    # an attribute equal to its schema default is not lost: dropping it changes nothing
+    named = "rule named { " + RECOPY.format(new="Conv(%x, w2) {pads: [1, 1, 1, 1]}") + " }"
+    named = named.replace("Conv(%x, %w) }", "Conv(%x, %w) {kernel_shape: [3, 3], pads: [1, 1, 1, 1]} }", 1)
+    graph = _conv_graph(bias=False, group=1)
+    expected = run(graph, X)[0]
+    result = _rule(named)(graph)
+    assert result.modified and not result.failures
+    np.testing.assert_allclose(run(result.graph, X)[0], expected, rtol=1e-6, atol=1e-6)
+
+
+def test_rest_in_a_match_says_unnamed_attributes_do_not_matter():
+    graph = Graph("g")
+    kind = TensorType(F32, ("N", 4))
+    graph.outputs = graph.add_node("LeakyRelu", [graph.add_input("x", kind)], [kind], attributes={"alpha": 0.2}).outputs
+    refused = _rule("rule r { match { %y = LeakyRelu(%x) } rewrite { %y = Relu(%x) } }")(graph.copy())
+    assert "attribute 'alpha' = 0.2 that the pattern does not name" in refused.failures[0]
+    accepted = _rule("rule r { match { %y = LeakyRelu(%x) {...} } rewrite { %y = Relu(%x) } }")(graph.copy())
+    assert accepted.modified and [n.op for n in accepted.graph.nodes] == ["Relu"]
+
+
+def _mul_add_graph(mul_first: bool, add_first: bool) -> Graph:
+    """Add(Mul(x, s), c) with the operands of each op in either order."""
+    graph = Graph("g")
+    kind = TensorType(F32, ("N", 4))
+    x = graph.add_input("x", kind)
+    s = graph.add_constant("s", np.array([1.0, 2.0, 4.0, 8.0], F32))
+    c = graph.add_constant("c", np.array([1.0, -1.0, 0.5, 3.0], F32))
+    y = graph.add_node("Mul", [x, s] if mul_first else [s, x], [kind], name="mul").outputs[0]
+    graph.outputs = graph.add_node("Add", [y, c] if add_first else [c, y], [kind], name="add").outputs
+    return graph
+
+
+FOLD_MUL_ADD = """rule fold_mul_add {
+    match   { %y = Mul(%x, %s)
+              %z = Add(%y, %c) }
+    where   { is_const(%s, %c); single_use(%y); rank(%s) <= 1; }
+    compute { c2 = %c / %s; }
+    rewrite { %t = Add(%x, c2)
+              %z = Mul(%t, %s) }
+    ensures allclose(tol = 1e-5);
+}"""
+
+
+@pytest.mark.parametrize("mul_first", [True, False])
+@pytest.mark.parametrize("add_first", [True, False])
+def test_commutative_operands_match_in_either_order(mul_first, add_first):
+    graph = _mul_add_graph(mul_first, add_first)
+    x = np.random.default_rng(4).standard_normal((3, 4)).astype(F32)
+    expected = run(graph, x)[0]
+    result = _rule(FOLD_MUL_ADD)(graph.copy())
+    assert result.modified and not result.failures
+    assert [n.op for n in result.graph.nodes] == ["Add", "Mul"]
+    np.testing.assert_allclose(run(result.graph, x)[0], expected, rtol=1e-6)
+
+
+def test_non_commutative_operands_keep_their_order():
+    rule = _rule("rule r { match { %y = Sub(%x, %s) } where { is_const(%s); } rewrite { %y = Identity(%x) } }")
+    graph = Graph("g")
+    kind = TensorType(F32, ("N", 4))
+    x = graph.add_input("x", kind)
+    s = graph.add_constant("s", np.zeros(4, F32))
+    graph.outputs = graph.add_node("Sub", [s, x], [kind], name="sub").outputs
+    assert rule(graph).failures == ("r at sub: where `is_const(%s)` is false: %s is not a constant",)
+
+
+def test_guard_reason_names_the_operand_values():
+    rule = _rule("rule r { match { %y = Mul(%x, %s) } where { is_const(%s) and rank(%s) == 2; } rewrite { %y = %x } }")
+    graph = _mul_add_graph(True, True)
+    assert rule.explain(graph) == {"mul": "where `is_const(%s) and rank(%s) == 2` is false: rank(%s) = 1"}
+
+
+def test_explain_lists_every_anchor_without_rewriting():
+    graph = _chain("Relu", "Relu", "Tanh", "Relu", "Relu", branch_from=3)
+    rule = _rule("rule relu_twice { match { %a = Relu(%x) %b = Relu(%a) } rewrite { %b = %a } }")
+    before = str(graph)
+    assert rule.explain(graph) == {
+        "relu": "%a of node relu is not produced by Relu",  # it reads the graph input
+        "relu_1": None,
+        "relu_4": "node tanh is Tanh, not Relu",
+        "relu_7": "inner value %relu_4_5 is also used by node neg outside the match",
+    }
+    assert str(graph) == before
+
+
+def _fenced(doc: str, language: str) -> list[str]:
+    with open(os.path.join(ROOT, "docs", doc), encoding="utf-8") as handle:
+        return re.findall(rf"```{language}\n(.*?)```", handle.read(), re.DOTALL)
+
+
+def test_python_rule_example_runs_and_equals_the_compiled_rule():
+    (example,) = _fenced("passes.md", "python")
+    namespace: dict = {}
+    exec(compile(example, "docs/passes.md", "exec"), namespace)  # noqa: S102 (our own doc; its asserts are the test)
+    text = next(block for block in _fenced("language.md", "stitch") if "rule fold_mul_add" in block)
+    compiled = Checker(parse(text, "doc.stitch"), library=True).check().rules["fold_mul_add"]
+    assert compiled == namespace["fold_mul_add"]
+    assert compiled.match[0].span is not None and namespace["fold_mul_add"].match[0].span is None
+
+
+def test_python_built_invalid_rule_lists_every_problem():
+    bad = Rule("bad", match=[op.Relu(var.x, out="y")], rewrite=[op.Neg(var.xs, out="y")], where=[fn.sqrt()])
+    with pytest.raises(RuleError) as error:
+        RulePass(bad)
+    assert str(error.value) == (
+        "invalid rule 'bad':\n  sqrt() takes 1 argument, got 0"
+        "\n  unbound value '%xs' in rule 'bad' (did you mean '%x'?)"
+    )

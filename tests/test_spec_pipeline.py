@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from stitchc.grammar.diagnostics import SpecError
+from stitchc.grammar.pipelines import passes_from_spec
 from stitchc.ir import Graph, TensorType
 from stitchc.ir.runtime import run
-from stitchc.passes.spec_pipeline import passes_from_spec
+from stitchc.passes.base import PassManager
 
 PASSES_PY = '''
 import stitchc
@@ -44,20 +45,38 @@ def spec(tmp_path):
     return str(tmp_path / "cleanup.stitch")
 
 
-def test_python_pass_and_dsl_rule_in_one_pipeline(spec):
-    manager = passes_from_spec(spec, debug=True)
+def _graph() -> Graph:
     graph = Graph("g")
     kind = TensorType(np.dtype("float32"), ("N", 4))
     value = graph.add_input("x", kind)
     for op in ("Relu", "Relu", "Relu", "Identity", "Tanh"):
         value = graph.add_node(op, [value], [kind]).outputs[0]
     graph.outputs = [value]
+    return graph
+
+
+def test_python_pass_and_dsl_rule_in_one_pipeline(spec):
+    manager = passes_from_spec(spec, debug=True)
+    graph = _graph()
     x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
     expected = run(graph, x)[0]
     result = manager(graph.copy())
     assert [n.op for n in result.graph.nodes] == ["Relu", "Tanh"]
     assert result.graph.nodes[-1].name.startswith("tagged_")
     np.testing.assert_array_equal(run(result.graph, x)[0], expected)
+    assert str(manager.report) == (
+        "stopped: fixpoint after 2 rounds; changes: relu_relu 1, tag_tanh 1, fold_conv_bn 0, remove_identity 1, dce 0"
+    )
+
+
+def test_a_pipeline_out_of_rounds_says_so(spec, tmp_path):
+    (tmp_path / "once.stitch").write_text(SPEC.replace("max = 4", "max = 1"))
+    manager = passes_from_spec(str(tmp_path / "once.stitch"))
+    manager(_graph())
+    assert (manager.report.stop, manager.report.rounds) == ("round limit", 1)
+    single = PassManager(manager.passes)
+    single(_graph())
+    assert (single.report.stop, single.report.rounds, single.report.changes["relu_relu"]) == ("single run", 1, 1)
 
 
 def test_missing_pipeline_is_a_spec_error(spec):

@@ -1,6 +1,6 @@
 """The compute and guard expression language: arithmetic, comparisons and a fixed table of numpy functions.
 
-Expressions are AST nodes from the spec, never Python text; the only callables are the ones in FUNCTIONS
+Expressions are the objects of expr.py, never Python text; the only callables are the ones in FUNCTIONS
 and VALUE_FUNCTIONS. `%v` evaluates to the constant array of a matched value, `$a` to a matched attribute,
 a bare name to an earlier compute result. Anything that cannot be evaluated raises Refused, which makes
 the match fail with that reason.
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from stitchc.grammar import ast
 from stitchc.ir import Value
+
+from .expr import ArrayList, AttrVar, BinOp, Call, Const, Expr, Name, UnaryOp, Var, render
 
 
 class Refused(Exception):
@@ -98,35 +100,36 @@ class Env:
         return value.const
 
 
-def evaluate(expr: ast.CExpr, env: Env) -> Any:
+def evaluate(expr: Expr, env: Env) -> Any:
+    """The value of `expr`; raises Refused (with the expression and the cause) when it cannot be computed."""
     try:
         return _eval(expr, env)
     except Refused:
         raise
     except (ValueError, TypeError, ArithmeticError, IndexError) as error:
-        raise Refused(f"compute failed at line {expr.span.line}: {error}") from None
+        raise Refused(f"`{render(expr)}` failed: {error}") from None
 
 
-def _eval(expr: ast.CExpr, env: Env) -> Any:
-    if isinstance(expr, (ast.Number, ast.String)):
+def _eval(expr: Expr, env: Env) -> Any:
+    if isinstance(expr, Const):
         return expr.value
-    if isinstance(expr, ast.Var):
+    if isinstance(expr, Var):
         return _present(env.array(expr.name), expr.name)
-    if isinstance(expr, ast.AttrVar):
+    if isinstance(expr, AttrVar):
         return env.attrs[expr.name]
-    if isinstance(expr, ast.Name):
+    if isinstance(expr, Name):
         return env.results[expr.name] if expr.name in env.results else CONSTANTS[expr.name]
-    if isinstance(expr, ast.ArrayList):
+    if isinstance(expr, ArrayList):
         return np.array([_eval(item, env) for item in expr.items])
-    if isinstance(expr, ast.UnaryOp):
+    if isinstance(expr, UnaryOp):
         operand = _eval(expr.operand, env)
         return (not operand) if expr.op == "not" else -operand
-    if isinstance(expr, ast.BinOp):
+    if isinstance(expr, BinOp):
         return _binary(expr, env)
     return _call(expr, env)
 
 
-def _binary(expr: ast.BinOp, env: Env) -> Any:
+def _binary(expr: BinOp, env: Env) -> Any:
     if expr.op == "and":
         return bool(_eval(expr.left, env)) and bool(_eval(expr.right, env))
     if expr.op == "or":
@@ -134,10 +137,10 @@ def _binary(expr: ast.BinOp, env: Env) -> Any:
     return BINARY[expr.op](_eval(expr.left, env), _eval(expr.right, env))
 
 
-def _call(expr: ast.FuncCall, env: Env) -> Any:
+def _call(expr: Call, env: Env) -> Any:
     if expr.name == "default":
         first = expr.args[0]
-        if isinstance(first, ast.Var) and env.values.get(first.name) is None:
+        if isinstance(first, Var) and env.values.get(first.name) is None:
             return _eval(expr.args[1], env)
         return _eval(first, env)
     if expr.name in VALUE_FUNCTIONS:

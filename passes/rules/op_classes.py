@@ -1,4 +1,5 @@
-"""Op names in patterns: ONNX ops (CamelCase, checked against the ONNX schemas) and op classes (lowercase)."""
+"""Op names in patterns: ONNX ops (CamelCase, checked against the ONNX schemas) and op classes (lowercase);
+what the schemas say about inputs (optional ones) and which ops are commutative."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ OP_CLASSES: dict[str, frozenset[str]] = {
     "norm": frozenset({"BatchNormalization", "InstanceNormalization", "LayerNormalization"}),
 }
 
+# ops whose inputs may be given in any order (a pattern's operands match them in either order)
+COMMUTATIVE = frozenset(
+    {"Add", "Mul", "Max", "Min", "Mean", "Sum", "And", "Or", "Xor", "Equal", "BitwiseAnd", "BitwiseOr", "BitwiseXor"}
+)
+
 
 @functools.lru_cache(maxsize=1)
 def onnx_ops() -> frozenset[str]:
@@ -78,3 +84,15 @@ def attribute_default(op: str, name: str):
     if not attribute.default_value.name:
         return None
     return onnx.helper.get_attribute_value(attribute.default_value)
+
+
+@functools.cache
+def optional_input(op: str, position: int) -> str | None:
+    """The schema name of input `position` of the ONNX op when that input is optional, else None."""
+    try:
+        inputs = onnx.defs.get_schema(op).inputs
+    except onnx.defs.SchemaError:
+        return None
+    if position >= len(inputs) or inputs[position].option != onnx.defs.OpSchema.FormalParameterOption.Optional:
+        return None
+    return inputs[position].name

@@ -1,9 +1,11 @@
 """The rewriter: builds the `rewrite` statements for one match and redirects the replaced values.
 
-New parameters come from compute results; `...` copies the attributes of the matched node named by the
-checker; a redefined match value (`%z = Conv(...)`, `%z = %x`) has all its uses, graph outputs included,
-moved to the new value, which keeps the old name when it is a graph output. Matched nodes nothing reads any
-more are then removed, and so are matched constants that nothing reads.
+New parameters come from compute results; `...` copies the attributes of the matched node of the same op
+and the inputs the match did not name (at their positions). A redefined match value (`%z = Conv(...)`,
+`%z = %x`) has all its uses, graph outputs included, moved to the new value, which keeps the old name when
+it is a graph output. Matched nodes nothing reads any more are then removed, and so are matched constants
+that nothing reads. New nodes are inserted just before the match root, which every matched value precedes,
+so the graph stays in topological order without a global sort.
 """
 
 from __future__ import annotations
@@ -12,24 +14,25 @@ from typing import Any
 
 import numpy as np
 
-from stitchc.grammar import ast
-from stitchc.grammar.program import RuleSpec
-from stitchc.ir import Graph, Provenance, Value
+from stitchc.ir import Graph, Value
 
 from .compute import Env, evaluate
-from .pattern import Match
+from .matcher import Match
+from .rule import Rule
+from .statements import Forward, OpStatement
+from .validate import Analysis
 
 
-def rewrite(graph: Graph, rule: RuleSpec, found: Match, env: Env) -> None:
+def rewrite(graph: Graph, rule: Rule, analysis: Analysis, found: Match, env: Env) -> None:
+    """Applies the rewrite of `rule` to one match (guards passed, `env` holding the compute results)."""
     scope: dict[str, Value | None] = dict(found.values)
     replaced: dict[str, Value] = {}
-    dtype = _float_dtype(found)
-    anchor = found.nodes[rule.root]
-    for index, stmt in enumerate(rule.decl.rewrite):
-        if isinstance(stmt, ast.Forward):
+    build = _Builder(graph, rule, analysis, found, env)
+    for index, stmt in enumerate(rule.rewrite):
+        if isinstance(stmt, Forward):
             new = [scope[stmt.source.name]]
         else:
-            new = _build(graph, rule, stmt, index, found, env, scope, dtype, anchor.provenance).outputs
+            new = build(stmt, index, scope).outputs
         for var, value in zip(stmt.outputs, new):
             if var.name in found.values:
                 replaced[var.name] = value
@@ -43,42 +46,67 @@ def rewrite(graph: Graph, rule: RuleSpec, found: Match, env: Env) -> None:
     _remove(graph, found)
     for value, name in renames:
         value.name = name  # a graph output keeps its name
-    graph.toposort()
 
 
-def _build(graph, rule, stmt: ast.OpStatement, index, found, env, scope, dtype, provenance: Provenance | None):
-    inputs = []
-    for operand in stmt.operands:
+class _Builder:
+    """Adds the nodes of rewrite statements for one match."""
+
+    def __init__(self, graph: Graph, rule: Rule, analysis: Analysis, found: Match, env: Env):
+        self.graph, self.rule, self.analysis, self.found, self.env = graph, rule, analysis, found, env
+        self.dtype = _float_dtype(found)
+        self.anchor = found.nodes[analysis.root]  # every matched value is defined before the root: new nodes go there
+        self.provenance = self.anchor.provenance
+
+    def __call__(self, stmt: OpStatement, index: int, scope: dict):
+        inputs = [self._input(operand, scope) for operand in stmt.operands]
+        attributes: dict[str, Any] = {}
+        if stmt.rest:
+            source = self.analysis.rest_sources[index]
+            node = self.found.nodes[source]
+            attributes.update(node.attributes)
+            named = len(self.rule.match[source].operands)
+            if len(node.inputs) > named:  # the inputs the match did not name, at their positions
+                inputs = inputs + [None] * (named - len(inputs)) + list(node.inputs[named:])
+        while inputs and inputs[-1] is None:
+            inputs.pop()
+        for item in stmt.attrs:
+            attributes[item.name] = _attribute(evaluate(item.value, self.env))
+        found = self.found.values
+        types = [found[v.name].type if found.get(v.name) is not None else None for v in stmt.outputs]
+        return self.graph.add_node(
+            stmt.ops[0],
+            inputs,
+            types,
+            name=f"{self.rule.name}_{stmt.ops[0].lower()}",
+            attributes=attributes,
+            before=self.anchor,
+            provenance=self.provenance,
+        )
+
+    def _input(self, operand, scope: dict) -> Value | None:
         if operand.is_value:
-            inputs.append(scope.get(operand.name))
-        else:
-            inputs.append(graph.add_constant(f"{rule.name}_{operand.name}", _param(env.results[operand.name], dtype)))
-    while inputs and inputs[-1] is None:
-        inputs.pop()
-    attributes: dict[str, Any] = {}
-    if stmt.rest:
-        attributes.update(found.nodes[rule.rest_sources[index]].attributes)
-    for item in stmt.attrs:
-        attributes[item.name] = _attribute(evaluate(item.value, env))
-    types = [found.values[v.name].type if found.values.get(v.name) is not None else None for v in stmt.outputs]
-    return graph.add_node(
-        stmt.ops[0],
-        inputs,
-        types,
-        name=f"{rule.name}_{stmt.ops[0].lower()}",
-        attributes=attributes,
-        provenance=provenance,
-    )
+            return scope.get(operand.name)
+        array = _param(self.env.results[operand.name], self.dtype)
+        return self.graph.add_constant(f"{self.rule.name}_{operand.name}", array)
 
 
 def _remove(graph: Graph, found: Match) -> None:
-    order = {id(n): i for i, n in enumerate(graph.nodes)}
-    for node in sorted(found.nodes.values(), key=lambda n: -order[id(n)]):
-        if not any(v.uses or v in graph.outputs for v in node.outputs):  # a forward may keep a matched node
-            graph.remove_node(node)
-    for value in found.values.values():
-        if value is not None and value.is_const and not value.uses and value not in graph.outputs:
-            graph.constants.pop(value.name, None)
+    """Removes the matched nodes that only other removed nodes read (a forward may keep one), then the matched
+    constants nothing reads."""
+    doomed: dict[int, object] = {}
+    changed = True
+    while changed:  # a few rounds over a handful of matched nodes
+        fresh = [n for n in found.nodes.values() if id(n) not in doomed and _unread(graph, n, doomed)]
+        doomed.update((id(n), n) for n in fresh)
+        changed = bool(fresh)
+    graph.remove_nodes(doomed.values())
+    for value in {id(v): v for v in found.values.values() if v is not None and v.is_const}.values():
+        if not value.uses and value not in graph.outputs and value.name in graph.constants:
+            graph.remove_constant(value)
+
+
+def _unread(graph: Graph, node, doomed: dict) -> bool:
+    return not any(v in graph.outputs or any(id(u) not in doomed for u, _ in v.uses) for v in node.outputs)
 
 
 def _param(array, dtype) -> np.ndarray:

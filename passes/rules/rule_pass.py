@@ -1,41 +1,48 @@
-"""A checked DSL rule as a pass: match every anchor, check guards, compute, rewrite, then check `ensures`.
+"""A Rule as a pass: match every anchor, check guards, compute, rewrite, then check `ensures`.
 
 Rule: the rule's own `match`/`rewrite`. Guarantee: as the rule states; with `ensures allclose(tol)` the
 rewritten graph is run against the original with ONNX Runtime on random inputs and the whole pass is
-undone (recorded as a failure) when max |y' - y| > tol * max(1, max |y|).
+undone (recorded as a failure) when max |y' - y| > tol * max(1, max |y|). Every refused match is
+recorded in PassResult.failures as "RULE at NODE: reason"; `explain` lists them without rewriting.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from stitchc.grammar.program import Program, RuleSpec
-from stitchc.ir import Graph
+from stitchc.ir import Graph, Node
 
 from ..base import PassBase, PassResult
 from ..registry import Entry, register
 from .compute import Env, Refused, evaluate
-from .pattern import Pattern
+from .guard import failed_guard
+from .matcher import Match, Matcher
 from .rewrite import rewrite
+from .rule import Rule
+from .validate import checked
 
 
 class RulePass(PassBase):
-    def __init__(self, rule: RuleSpec, max_rewrites: int = 100_000):
+    """Raises RuleError (listing every problem) when the rule is invalid."""
+
+    def __init__(self, rule: Rule, max_rewrites: int = 100_000):
+        self.analysis = checked(rule)
         self.rule, self.name = rule, rule.name
-        self.pattern = Pattern(rule.decl.match, rule.root)
+        self.matcher = Matcher(rule, self.analysis)
         self.max_rewrites = max_rewrites
 
     def call(self, graph: Graph) -> PassResult:
         original = graph.copy() if self.rule.tol is not None else None
         failures, count = [], 0
         for node in list(graph.nodes):
-            if count >= self.max_rewrites or not self.pattern.anchors(node) or node not in graph.nodes:
+            if count >= self.max_rewrites or not self.matcher.anchors(node) or node not in graph.nodes:
                 continue
-            reason = self._apply(graph, node)
-            if reason is None:
-                count += 1
+            prepared = self._prepare(graph, node)
+            if isinstance(prepared, str):
+                failures.append(f"{self.name} at {node.name}: {prepared}")
             else:
-                failures.append(f"{self.name} at {node.name}: {reason}")
+                rewrite(graph, self.rule, self.analysis, *prepared)
+                count += 1
         if count and original is not None:
             error = _max_error(original, graph)
             if error > self.rule.tol:
@@ -44,21 +51,33 @@ class RulePass(PassBase):
                 )
         return PassResult(graph, count > 0, tuple(failures))
 
-    def _apply(self, graph: Graph, node) -> str | None:
-        found = self.pattern.match(node, graph)
-        if isinstance(found, str):
-            return found
-        env = Env(found.values, found.attrs)
-        try:
-            for guard in self.rule.decl.where:
-                if not evaluate(guard, env):
-                    return f"guard at line {guard.span.line} is false"
-            for assign in self.rule.decl.compute:
-                env.results[assign.name] = evaluate(assign.value, env)
-        except Refused as reason:
-            return str(reason)
-        rewrite(graph, self.rule, found, env)
-        return None
+    def explain(self, graph: Graph) -> dict[str, str | None]:
+        """For every node the rule anchors at: None where it would rewrite, else the reason it does not.
+
+        The graph is not changed; each node is judged on the graph as it is (no earlier rewrite applied)."""
+        reasons = {}
+        for node in graph.nodes:
+            if self.matcher.anchors(node):
+                prepared = self._prepare(graph, node)
+                reasons[node.name] = prepared if isinstance(prepared, str) else None
+        return reasons
+
+    def _prepare(self, graph: Graph, node: Node) -> tuple[Match, Env] | str:
+        """The first match at `node` whose guards hold, with its compute results; else the first reason
+        an attempt was refused."""
+        failures: list[str] = []
+        for found in self.matcher.matches(node, graph, failures):
+            env = Env(found.values, found.attrs)
+            try:
+                reason = next(filter(None, (failed_guard(guard, env) for guard in self.rule.where)), None)
+                if reason is None:
+                    for assign in self.rule.compute:
+                        env.results[assign.name] = evaluate(assign.value, env)
+                    return found, env
+            except Refused as refused:
+                reason = str(refused)
+            failures.append(reason)
+        return failures[0]
 
 
 def _max_error(before: Graph, after: Graph, seed: int = 0) -> float:
@@ -74,8 +93,9 @@ def _max_error(before: Graph, after: Graph, seed: int = 0) -> float:
     return max(float(np.max(np.abs(a - e))) / max(1.0, float(np.max(np.abs(e)))) for e, a in zip(expected, actual))
 
 
-def register_rules(program: Program) -> None:
-    """Registers every rule of a checked program as a pass under its name."""
-    for rule in program.rules.values():
-        guarantee = "approximate" if rule.tol is not None else "none"  # `ensures allclose` checks every rewrite
-        register(Entry(rule.name, "pass", guarantee, f"rule {rule.name}", lambda rule=rule: RulePass(rule)))
+def register_rule(rule: Rule) -> None:
+    """Registers `rule` as a pass under its name; raises RuleError now when it is invalid. Its guarantee is
+    approximate when `ensures allclose` checks every rewrite, else none."""
+    checked(rule)
+    guarantee = "approximate" if rule.tol is not None else "none"
+    register(Entry(rule.name, "pass", guarantee, f"rule {rule.name}", lambda: RulePass(rule)))

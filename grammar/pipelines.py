@@ -1,14 +1,16 @@
-"""Pipelines from specs: `pipeline NAME = [...]` becomes a PassManager of registered passes and rules."""
+"""Pipelines from specs: `pipeline NAME = [...]` becomes a PassManager of the spec's rules, its earlier
+pipelines and registered passes (built-ins and the shipped std.stitch rules included)."""
 
 from __future__ import annotations
 
-from stitchc.grammar.ast import Span
-from stitchc.grammar.checker import load_program
-from stitchc.grammar.diagnostics import Diagnostic, SpecError
-from stitchc.grammar.program import Program
+from stitchc.passes.base import PassManager
+from stitchc.passes.rules.rule_pass import RulePass
 
-from .base import PassManager, get_pass
-from .rules.rule_pass import RulePass
+from .ast import Span
+from .checker import load_program
+from .diagnostics import Diagnostic, SpecError
+from .program import Program
+from .std_library import get_pass
 
 
 def passes_from_spec(path: str, pipeline: str | None = None, debug: bool = False) -> PassManager:

@@ -202,6 +202,15 @@ class DataDecl:
 
 
 @dataclass(frozen=True)
+class MetricDecl:
+    """`metric NAME = python("file.py:function")`: a user metric over (scores, labels)."""
+
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
 class ModelDecl:
     name: str
     value: Expr
@@ -285,7 +294,17 @@ class UseDecl:
 
 
 Statement = Union[
-    DataDecl, ModelDecl, StitchDecl, SearchDecl, ExportDecl, RuleDecl, TransformDecl, PipelineDecl, ImportDecl, UseDecl
+    DataDecl,
+    MetricDecl,
+    ModelDecl,
+    StitchDecl,
+    SearchDecl,
+    ExportDecl,
+    RuleDecl,
+    TransformDecl,
+    PipelineDecl,
+    ImportDecl,
+    UseDecl,
 ]
 
 

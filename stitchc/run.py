@@ -87,21 +87,49 @@ def run_search(
     started = time.perf_counter()
     groups = [program.stitches[name] for name in search.over]
     supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
-    objectives = search.objectives
-    splits = {key: datasets[key[0]].split(key[1]) for key in split_keys(objectives)}
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part)
+    searched = _evolve(program, search, space, datasets, out_dir, workers)
+    front = pareto_front(searched.archive, weights(search.objectives))
+    quality = hypervolume(searched.archive, searched.axes)
+    log(
+        f"search {search.name} ({search.algorithm}): {len(searched.archive)} distinct candidates evaluated, "
+        f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
+    )
+    return _export(program, search, datasets, searched, front, quality, out_dir)
+
+
+@dataclass
+class _Searched:
+    space: GenomeSpace
+    parents: list[Evaluation]  # the parents' own evaluations, in the supernet's parent order
+    axes: list[Axis]  # the hypervolume's fixed reference and ideal per objective
+    archive: list[Evaluation]  # every distinct candidate evaluated
+
+
+def _evolve(
+    program: Program,
+    search: SearchSpec,
+    space: GenomeSpace,
+    datasets: dict[str, Dataset],
+    out_dir: str,
+    workers: int | None,
+) -> _Searched:
+    """Evaluates the parents (the reference point depends on them), then runs the seeded search; evaluations
+    come from and go to the run store."""
+    objectives = search.objectives
+    splits = {key: datasets[key[0]].split(key[1]) for key in split_keys(objectives)}
     evaluate = Evaluator(space, objectives, splits, program.metrics)
-    seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
+    seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     samples = sum(len(split.x) for split in splits.values())
-    workers = workers or auto_workers(supernet.graph.macs(), samples)
+    workers = workers or auto_workers(space.supernet.graph.macs(), samples)
     store = _open_store(out_dir, space, program, objectives, splits)
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
         with Executor(evaluate, workers, store) as executor:
-            parents = executor.map(seeds[:-1])  # first: the hypervolume's reference point depends on them
-            axes = reference_axes(objectives, program.metrics, splits, parents, supernet.graph)
+            parents = executor.map(seeds[:-1])
+            axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
             archive = nsga2(
                 space.cardinalities,
                 executor.map,
@@ -117,33 +145,33 @@ def run_search(
         store.close()
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
-    front = pareto_front(archive, weights(objectives))
-    quality = hypervolume(archive, axes)
-    log(
-        f"search {search.name} ({search.algorithm}): {len(archive)} distinct candidates evaluated, "
-        f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
-    )
-    tests = _test_objectives(program, objectives, datasets)
+    return _Searched(space, parents, axes, archive)
+
+
+def _export(
+    program: Program,
+    search: SearchSpec,
+    datasets: dict[str, Dataset],
+    searched: _Searched,
+    front: list[Evaluation],
+    quality: float,
+    out_dir: str,
+) -> SearchOutcome:
+    """Measures the parents and the front on the test splits, writes the run folder, prints the table."""
+    space = searched.space
+    tests = _test_objectives(search.objectives, datasets)
     parent_rows = [
         _row(space, program, tests, evaluation, f"parent {name}", name)[0]
-        for evaluation, name in zip(parents, supernet.parents)
+        for evaluation, name in zip(searched.parents, space.supernet.parents)
     ]
     rows, exported = [], []
     for index, point in enumerate(front):
         row, model = _row(space, program, tests, point, f"front_{index:02d}.onnx", _parent_of(space, point))
         rows.append(row)
         exported.append(model)
-    columns = Columns(objectives, axes, tests[0])
-    path = write_run(
-        out_dir,
-        search.name,
-        columns,
-        parent_rows,
-        rows,
-        exported,
-        quality,
-        render(search.name, columns, archive, parent_rows, rows, quality),
-    )
+    columns = Columns(search.objectives, searched.axes, tests[0])
+    page = render(search.name, columns, searched.archive, parent_rows, rows, quality)
+    path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, quality, page)
     print(table(columns, parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
@@ -241,7 +269,7 @@ def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list
     return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 
-def _test_objectives(program: Program, objectives: tuple, datasets: dict[str, Dataset]):
+def _test_objectives(objectives: tuple, datasets: dict[str, Dataset]):
     """The objectives measured on data, again on the test split of their data: (objectives, splits)."""
     tests = tuple(o.on_split("test") for o in objectives if o.data is not None)
     return tests, {key: datasets[key[0]].test for key in split_keys(tests)}

@@ -510,6 +510,9 @@ class Checker:
         call = target if isinstance(target, ast.Call) else None
         name = call.func.dotted if call else getattr(target, "dotted", None)
         known = [*BUILTIN_METRICS, *self.program.metrics]
+        if name not in known and not difflib.get_close_matches(str(name), known, n=1) and name not in self.broken:
+            hint = f'known: {", ".join(sorted(known))}; or declare it: metric {name} = python("file.py:function")'
+            raise self.error(target.span, f"unknown metric '{name}'", hint)
         if name not in known:
             raise self.unknown(target.span, "metric", str(name), known)
         signature = BUILTIN_METRICS.get(name)

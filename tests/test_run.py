@@ -60,18 +60,14 @@ def test_same_seed_same_front(runs):
 def test_parents_are_on_the_front_or_dominated(runs):
     document = _front(runs[0])
     for name, parent in document["parents"].items():
-        assert any(
-            _acc(p) >= _acc(parent) and p["macs"] <= parent["macs"] for p in document["front"]
-        ), name
+        assert any(_acc(p) >= _acc(parent) and p["macs"] <= parent["macs"] for p in document["front"]), name
 
 
 def test_front_is_mutually_non_dominated(runs):
     points = _front(runs[0])["front"]
     for p in points:
         for q in points:
-            assert not (
-                _acc(q) >= _acc(p) and q["macs"] <= p["macs"] and (_acc(q) > _acc(p) or q["macs"] < p["macs"])
-            )
+            assert not (_acc(q) >= _acc(p) and q["macs"] <= p["macs"] and (_acc(q) > _acc(p) or q["macs"] < p["macs"]))
 
 
 def test_front_contains_a_hybrid(runs):

@@ -94,32 +94,9 @@ def test_every_built_in_metric_has_an_implementation_of_its_kind():
     assert {n for n, s in BUILTIN_METRICS.items() if s.on_data} == set(SCORE_METRICS)
 
 
-METRIC_FILE = """
-import numpy as np
-
-def balanced(scores, labels):
-    hits = scores.argmax(1) == labels
-    return float(np.mean([hits[labels == c].mean() for c in np.unique(labels)]))
-
-def divides(scores, labels):
-    return 1 / 0
-
-def nan(scores, labels):
-    return float("nan")
-
-def text(scores, labels):
-    return "0.9"
-
-def numpy_scalar(scores, labels):
-    return np.float32(0.25)
-"""
-
-
 @pytest.fixture()
-def metric_file(tmp_path):
-    path = tmp_path / "metrics.py"
-    path.write_text(METRIC_FILE)
-    return str(path)
+def metric_file():
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "user_metrics.py")
 
 
 def _spec(path: str, function: str) -> MetricSpec:

@@ -3,6 +3,9 @@ and every parent output that does not fit a metric, is one exact located error (
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import numpy as np
 import onnx
 import pytest
@@ -27,19 +30,13 @@ search front over ab {{
 OBJECTIVES = (
     "[maximize top5(d.val), minimize loss(d.val), maximize f1(d.val), minimize latency(batch = 1), minimize params]"
 )
-METRICS = """
-import numpy as np
-
-def balanced_accuracy(scores, labels):
-    hits = scores.argmax(1) == labels
-    return float(np.mean([hits[labels == c].mean() for c in np.unique(labels)]))
-"""
+EXAMPLE_METRICS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs", "metrics.py")
 
 
 @pytest.fixture()
 def write(tmp_path, parent_paths):
     """Writes the spec with `old` replaced by `new` (and metrics.py beside it); returns its path."""
-    (tmp_path / "metrics.py").write_text(METRICS)
+    shutil.copy(EXAMPLE_METRICS, tmp_path / "metrics.py")
 
     def spec(old: str = "", new: str = "", a: str | None = None) -> str:
         text = SPEC.format(a=a or parent_paths[0], b=parent_paths[1])

@@ -11,7 +11,6 @@ import multiprocessing
 import os
 
 from stitchc.stitch.decode import Genome
-
 from .objectives import Evaluation, Evaluator
 
 _worker_evaluator: Evaluator | None = None
@@ -46,7 +45,7 @@ class Executor:
         self.store = store
         self.pool = None
 
-    def __enter__(self) -> Executor:
+    def __enter__(self) -> "Executor":
         if self.workers > 1:
             context = multiprocessing.get_context("spawn")
             self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.evaluator,))

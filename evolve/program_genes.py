@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from stitchc.grammar.program import GenomeProgramSpec, TransformSpec
 from stitchc.ir import Graph
 from stitchc.passes.rules.op_classes import OP_CLASSES
 from stitchc.passes.transform_base import IMPLEMENTATIONS, Implementation
-from stitchc.passes.transforms import load_implementations
 from stitchc.stitch.supernet import Gene
+from stitchc.passes.transforms import load_implementations
 
 SEEDS = 8
 FLOAT_LEVELS = 5

@@ -84,11 +84,11 @@ def write_run(
     parents: list[Row],
     front: list[Row],
     models: list[onnx.ModelProto],
-    hypervolume: float,
+    history: list[tuple[int, int, float]],
     page: str,
 ) -> str:
     """Writes the .onnx files, report.html and front.json (each through a temporary file); removes stale
-    front_*.onnx files."""
+    front_*.onnx files. `history` is the hypervolume after each generation: (generation, evaluated, value)."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
         _atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
@@ -103,7 +103,10 @@ def write_run(
             row.parent: {k: v for k, v in row_json(row, columns).items() if k not in ("file", "parent")}
             for row in parents
         },
-        "hypervolume": {"value": hypervolume},
+        "hypervolume": {
+            "value": history[-1][2],
+            "history": [{"generation": g, "evaluations": n, "value": v} for g, n, v in history],
+        },
         "front": [row_json(row, columns) for row in front],
     }
     _atomic_write(os.path.join(out_dir, "report.html"), page.encode())

@@ -113,6 +113,22 @@ def _axes(across: _Scale, up: _Scale, x_name: str, y_name: str, width: int, heig
     return parts
 
 
+def _anytime(history: list[tuple[int, int, float]]) -> str:
+    """The hypervolume against the number of candidates evaluated, one point per generation."""
+    width, height = SMALL
+    across = _Scale.fit([float(n) for _, n, _ in history], False, MARGIN, width - MARGIN)
+    up = _Scale.fit([v for _, _, v in history], False, height - MARGIN, MARGIN)
+    points = " ".join(f"{across(n):.1f},{up(v):.1f}" for _, n, v in history)
+    svg = _axes(across, up, "candidates evaluated", "hypervolume", width, height)
+    svg.append(f'<polyline class="anytime" points="{points}" fill="none" stroke="#1f5fbf" stroke-width="1.5"/>')
+    svg += [
+        f'<circle cx="{across(n):.1f}" cy="{up(v):.1f}" r="2.5" fill="#1f5fbf"><title>generation {g}: {n} '
+        f"evaluated, hypervolume {v:.4f}</title></circle>"
+        for g, n, v in history
+    ]
+    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(svg)}</svg>'
+
+
 def _table_row(columns: Columns, row: Row) -> str:
     choices = ", ".join([f"{k}={v}" for k, v in row.choices.items()] + list(row.program))
     cells = "".join(f"<td>{cell}</td>" for cell in columns.cells(row))
@@ -120,8 +136,14 @@ def _table_row(columns: Columns, row: Row) -> str:
 
 
 def render(
-    search: str, columns: Columns, archive: list[Evaluation], parents: list[Row], front: list[Row], hypervolume: float
+    search: str,
+    columns: Columns,
+    archive: list[Evaluation],
+    parents: list[Row],
+    front: list[Row],
+    history: list[tuple[int, int, float]],
 ) -> str:
+    """The page; `history` is the hypervolume after each generation: (generation, evaluated, value)."""
     count = len(columns.objectives)
     pairs = [(y, x) for y in range(count) for x in range(y + 1, count)]
     size = LARGE if count == 2 else SMALL
@@ -134,8 +156,10 @@ def render(
 td:last-child{{text-align:left}} svg text{{font-size:12px}}</style></head><body>
 <h1>Search {html.escape(search)}</h1>
 <p>{len(archive)} candidates evaluated (grey), {len(front)} on the Pareto front (blue), parents in red.
-Hypervolume ({count} objectives, each between a fixed reference and ideal; see front.json): {hypervolume:.4f}.</p>
+Hypervolume ({count} objectives, each between a fixed reference and ideal; see front.json): {history[-1][2]:.4f}.</p>
 {plots}
+<h2>Hypervolume as the search went on</h2>
+{_anytime(history)}
 <table><tr><th>model</th>{header}<th>choices</th></tr>
 {rows}</table>
 </body></html>

@@ -91,12 +91,12 @@ def run_search(
     space = GenomeSpace(supernet, program_part)
     searched = _evolve(program, search, space, datasets, out_dir, workers)
     front = pareto_front(searched.archive, weights(search.objectives))
-    quality = hypervolume(searched.archive, searched.axes)
+    quality = searched.history[-1][2]
     log(
         f"search {search.name} ({search.algorithm}): {len(searched.archive)} distinct candidates evaluated, "
         f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
     )
-    return _export(program, search, datasets, searched, front, quality, out_dir)
+    return _export(program, search, datasets, searched, front, out_dir)
 
 
 @dataclass
@@ -105,6 +105,7 @@ class _Searched:
     parents: list[Evaluation]  # the parents' own evaluations, in the supernet's parent order
     axes: list[Axis]  # the hypervolume's fixed reference and ideal per objective
     archive: list[Evaluation]  # every distinct candidate evaluated
+    history: list[tuple[int, int, float]]  # per generation: (generation, candidates evaluated, hypervolume)
 
 
 def _evolve(
@@ -127,6 +128,7 @@ def _evolve(
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
+        history: list[tuple[int, int, float]] = []
         with Executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
             axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
@@ -139,13 +141,13 @@ def _evolve(
                 space.sample,
                 weights(objectives),
                 seeds,
-                report=_progress(search, axes),
+                report=_progress(search, axes, history),
             )
     finally:
         store.close()
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
-    return _Searched(space, parents, axes, archive)
+    return _Searched(space, parents, axes, archive, history)
 
 
 def _export(
@@ -154,7 +156,6 @@ def _export(
     datasets: dict[str, Dataset],
     searched: _Searched,
     front: list[Evaluation],
-    quality: float,
     out_dir: str,
 ) -> SearchOutcome:
     """Measures the parents and the front on the test splits, writes the run folder, prints the table."""
@@ -170,8 +171,8 @@ def _export(
         rows.append(row)
         exported.append(model)
     columns = Columns(search.objectives, searched.axes, tests[0])
-    page = render(search.name, columns, searched.archive, parent_rows, rows, quality)
-    path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, quality, page)
+    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history)
+    path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
     print(table(columns, parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
@@ -188,15 +189,16 @@ def _open_store(
     return RunStore(os.path.join(out_dir, STORE_FILE), identity, measured)
 
 
-def _progress(search: SearchSpec, axes: list[Axis]):
-    """Logs the archive's size and hypervolume about ten times per search."""
+def _progress(search: SearchSpec, axes: list[Axis], history: list[tuple[int, int, float]]):
+    """Records the archive's size and hypervolume after every generation (the anytime quality); logs them about
+    ten times per search."""
     every = max(1, search.generations // 10)
 
     def report(generation: int, archive: list[Evaluation]) -> None:
+        history.append((generation, len(archive), hypervolume(archive, axes)))
         if generation % every == 0 or generation == search.generations:
             log(
-                f"  generation {generation}/{search.generations}: {len(archive)} evaluated, "
-                f"hypervolume {hypervolume(archive, axes):.4f}"
+                f"  generation {generation}/{search.generations}: {len(archive)} evaluated, hypervolume {history[-1][2]:.4f}"
             )
 
     return report

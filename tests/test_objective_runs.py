@@ -81,6 +81,16 @@ def test_front_is_non_dominated_in_three_objectives_and_its_hypervolume_recomput
     assert 0 < document["hypervolume"]["value"] < 1
 
 
+def test_the_anytime_hypervolume_is_stored_per_generation(three):
+    history = _front(three)["hypervolume"]["history"]
+    assert [h["generation"] for h in history] == [0, 1, 2]  # nsga2(population = 8, generations = 2)
+    evaluated = [h["evaluations"] for h in history]
+    values = [h["value"] for h in history]
+    assert evaluated == sorted(evaluated) and values == sorted(values)  # the archive only grows
+    assert values[-1] == _front(three)["hypervolume"]["value"]
+    assert (three / "report.html").read_text().count('class="anytime"') == 1
+
+
 def test_front_values_are_those_of_the_exported_models(three, digits):
     for point in _front(three)["front"]:
         model = onnx.load(str(three / point["file"]))
@@ -106,7 +116,7 @@ def test_terminal_table_and_report_show_every_objective(three, capsys):
     assert header == ["model", "f1(digits.val)", "loss(digits.val)", "params", "f1(digits.test)",
                       "loss(digits.test)", "macs", "choices"]  # fmt: skip
     page = (three / "report.html").read_text()
-    assert page.count("<svg") == 3  # one plot per pair of objectives
+    assert page.count("<svg") == 3 + 1  # one plot per pair of objectives, and the anytime hypervolume
     assert page.count('class="front"') == 3 * len(document["front"])
     assert page.count('class="parent"') == 3 * len(document["parents"])
     for label in header[1:-1]:

@@ -273,7 +273,7 @@ def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list
 
 def _test_objectives(objectives: tuple, datasets: dict[str, Dataset]):
     """The objectives measured on data, again on the test split of their data: (objectives, splits)."""
-    tests = tuple(o.on_split("test") for o in objectives if o.data is not None)
+    tests = tuple({t.label: t for t in (o.on_split("test") for o in objectives if o.data is not None)}.values())
     return tests, {key: datasets[key[0]].test for key in split_keys(tests)}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,8 +17,9 @@ from stitchc.evolve.metrics.registry import COST_METRICS, SCORE_METRICS
 from stitchc.evolve.metrics.regression import mae, mse
 from stitchc.evolve.metrics.topk import topk
 from stitchc.evolve.metrics.user import MetricError, user_metric
+from stitchc.evolve.objectives import measure, scores
 from stitchc.grammar.metric_table import BUILTIN_METRICS
-from stitchc.grammar.program import MetricSpec
+from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 
 CLASSES = 7
 
@@ -134,3 +136,72 @@ def test_latency_is_the_median_milliseconds_and_grows_with_the_work(parent_paths
     fast, slow = latency(small, batch=1), latency(large, batch=1)
     assert 0 < fast < slow and math.isfinite(slow)
     assert latency(small, batch=64) > fast  # 64 samples per run
+
+
+def _on(metric: str, data: str = "digits", args=()) -> ObjectiveSpec:
+    """An objective measured on DATA.val (the direction does not change the value)."""
+    return ObjectiveSpec("maximize", metric, data, "val", args)
+
+
+def _cost(metric: str, args=()) -> ObjectiveSpec:
+    return ObjectiveSpec("minimize", metric, args=args)
+
+
+def test_measure_every_classification_objective_of_one_model(parent_paths, digits):
+    import stitchc
+
+    graph = stitchc.load(parent_paths[0], "a")
+    objectives = (
+        _on("accuracy"),
+        _on("top5"),
+        _on("topk", args=(("k", 2),)),
+        _on("f1"),
+        _on("loss"),
+        _cost("macs"),
+        _cost("params"),
+        _cost("latency", (("batch", 4),)),
+    )
+    values = measure(graph, objectives, {("digits", "val"): digits.val}, {})
+    logits = scores(graph.to_onnx(), digits.val)
+    y = digits.val.y
+    probabilities = np.exp(logits - logits.max(1, keepdims=True))
+    probabilities /= probabilities.sum(1, keepdims=True)
+    expected = [
+        skm.accuracy_score(y, logits.argmax(1)),
+        skm.top_k_accuracy_score(y, logits, k=5, labels=range(10)),
+        skm.top_k_accuracy_score(y, logits, k=2, labels=range(10)),
+        skm.f1_score(y, logits.argmax(1), average="macro"),
+        skm.log_loss(y, probabilities, labels=range(10)),
+        23_680,
+        1_898,
+    ]
+    assert values[:-1] == pytest.approx(expected, rel=1e-6)
+    assert 0 < values[-1] < 1000
+
+
+def test_measure_regression_objectives_of_a_linear_model(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    import stitchc
+
+    rng = np.random.default_rng(0)
+    weight = rng.normal(size=(3, 2)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "linear",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2])],
+        [numpy_helper.from_array(weight, "w")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "linear.onnx"))
+    model = stitchc.load(str(tmp_path / "linear.onnx"), "r")
+    x = rng.normal(size=(100, 3)).astype(np.float32)
+    targets = x @ weight + rng.normal(scale=0.1, size=(100, 2))
+    split = SimpleNamespace(x=x, y=targets)
+    objectives = (_on("mse", "r"), _on("mae", "r"), _cost("params"))
+    values = measure(model, objectives, {("r", "val"): split}, {})
+    outputs = x @ weight
+    assert values[0] == pytest.approx(skm.mean_squared_error(targets, outputs), rel=1e-5)
+    assert values[1] == pytest.approx(skm.mean_absolute_error(targets, outputs), rel=1e-5)
+    assert values[2] == 6

@@ -488,17 +488,18 @@ class Checker:
                 expr.span,
                 "'objectives' must list at least two, such as [maximize accuracy(digits.val), minimize macs]",
             )
-        result, labels, before = [], set(), len(self.diagnostics)
+        result, labels, failed = [], set(), False
         for item in expr.items:
             try:
                 objective = self.objective(item)
+                if objective.label in labels:
+                    raise self.error(item.span, f"objective '{objective.label}' is listed twice")
             except _Invalid:
+                failed = True
                 continue
-            if objective.label in labels:
-                self.error(item.span, f"objective '{objective.label}' is listed twice")
             labels.add(objective.label)
             result.append(objective)
-        if len(self.diagnostics) > before:
+        if failed:
             raise _Invalid()
         return tuple(result)
 

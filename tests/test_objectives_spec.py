@@ -201,3 +201,12 @@ def test_an_undeclared_metric_hints_at_declaring_it(write, capsys):
         "    hint: known: accuracy, balanced, f1, latency, loss, macs, mae, mse, params, top5, topk; "
         'or declare it: metric recall = python("file.py:function")'
     )
+
+
+def test_a_broken_metric_declaration_is_reported_once(write, capsys):
+    path = write('"metrics.py:balanced_accuracy"', '"metrics.py:nothing"')
+    text = open(path).read().replace("maximize f1(d.val)", "maximize balanced(d.val)")
+    open(path, "w").write(text)
+    assert main(["check", path]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
+    assert errors == [f"{path}:3:26: error: metric file 'metrics.py' defines no function 'nothing'"]

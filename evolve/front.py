@@ -1,19 +1,26 @@
-"""Pareto front of evaluations: maximise accuracy, minimise MACs."""
+"""Pareto front of evaluations over any number of objectives, each maximized or minimized."""
 
 from __future__ import annotations
+
+import moocore
+import numpy as np
 
 from .objectives import Evaluation
 
 
-def dominates(p: Evaluation, q: Evaluation) -> bool:
-    return p.accuracy >= q.accuracy and p.macs <= q.macs and (p.accuracy > q.accuracy or p.macs < q.macs)
+def pareto_front(evaluations: list[Evaluation], weights: tuple[float, ...]) -> list[Evaluation]:
+    """Non-dominated evaluations (`weights`: +1 maximize, -1 minimize), one per objective vector: of equal
+    vectors, the one with the fewest params, then the smallest genome.
 
-
-def pareto_front(evaluations: list[Evaluation]) -> list[Evaluation]:
-    """Non-dominated evaluations, one per objective vector (fewest params, then smallest genome), by MACs."""
-    best: dict[tuple[float, int], Evaluation] = {}
+    Ordered by the objectives to minimize in the spec's order (smallest first), then by those to maximize
+    (largest first): with [maximize accuracy, minimize macs], the cheapest point comes first."""
+    best: dict[tuple[float, ...], Evaluation] = {}
     for e in sorted(evaluations, key=lambda e: (e.params, e.genome)):
-        best.setdefault((e.accuracy, e.macs), e)
+        best.setdefault(e.values, e)
     points = list(best.values())
-    front = [p for p in points if not any(dominates(q, p) for q in points)]
-    return sorted(front, key=lambda e: (e.macs, e.accuracy))
+    if not points:
+        return []
+    costs = -np.array([p.values for p in points], dtype=np.float64) * np.array(weights)  # all minimized
+    front = [p for p, keep in zip(points, moocore.is_nondominated(costs)) if keep]
+    order = [i for i, w in enumerate(weights) if w < 0] + [i for i, w in enumerate(weights) if w > 0]
+    return sorted(front, key=lambda e: tuple(-weights[i] * e.values[i] for i in order))

@@ -1,36 +1,92 @@
-"""Objectives of a candidate: accuracy on a labelled split (ONNX Runtime), MACs and parameters (cost model)."""
+"""Objectives of a candidate: every metric of the search, measured once per candidate.
+
+Metrics on data run the candidate once per split with ONNX Runtime (every objective on that split shares the
+run) and score its first output against the split's labels: the built-in metrics of
+stitchc.evolve.metrics.registry or user metrics. Costs come from the cost model (MACs, parameters) or from
+timing (latency). Metric functions take whole (scores, labels) arrays, so scores may be gathered batch by batch.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-
+import onnx
+from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 from stitchc.ir import Graph
 from stitchc.ir.runtime import run
 from stitchc.stitch.decode import Genome
+
 from .genome_space import GenomeSpace
+from .metrics.registry import COST_METRICS, SCORE_METRICS
+from .metrics.user import user_metric
+
+SplitKey = tuple[str, str]  # (data name, split name)
 
 
 @dataclass(frozen=True)
 class Evaluation:
     genome: Genome
-    accuracy: float
+    values: tuple[float, ...]  # one per objective of the search, in the spec's order
     macs: int
     params: int
 
 
-def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of samples whose arg-max output equals the label; `model` is a Graph or ModelProto."""
-    scores = run(model, x)[0]
-    return float(np.mean(scores.argmax(axis=1) == y))
+def weights(objectives: tuple[ObjectiveSpec, ...]) -> tuple[float, ...]:
+    """DEAP fitness weights: +1 for an objective to maximize, -1 for one to minimize."""
+    return tuple(1.0 if o.direction == "maximize" else -1.0 for o in objectives)
+
+
+def split_keys(objectives: tuple[ObjectiveSpec, ...]) -> list[SplitKey]:
+    """The data splits the objectives are measured on, each once, in order of first use."""
+    return list(dict.fromkeys((o.data, o.split) for o in objectives if o.data is not None))
+
+
+def scores(model: onnx.ModelProto, split) -> np.ndarray:
+    """The model's first output over every sample of a split."""
+    return run(model, split.x)[0]
+
+
+def measure(
+    graph: Graph,
+    objectives: tuple[ObjectiveSpec, ...],
+    splits: dict[SplitKey, object],
+    metrics: dict[str, MetricSpec],
+    model: onnx.ModelProto | None = None,
+) -> tuple[float, ...]:
+    """The objectives' values for one candidate; `model` is the graph's ONNX lowering (made when not given)
+    and is what the data metrics run. Raises MetricError when a user metric fails."""
+    model = model if model is not None else graph.to_onnx()
+    outputs = {key: scores(model, splits[key]) for key in split_keys(objectives)}
+    values = []
+    for objective in objectives:
+        arguments = dict(objective.args)
+        if objective.data is None:
+            values.append(COST_METRICS[objective.metric](graph, **arguments))
+            continue
+        key = (objective.data, objective.split)
+        labels = splits[key].y
+        if objective.metric in metrics:
+            values.append(user_metric(metrics[objective.metric], outputs[key], labels))
+        else:
+            values.append(SCORE_METRICS[objective.metric](outputs[key], labels, **arguments))
+    return tuple(values)
 
 
 class Evaluator:
-    """Evaluates genomes on one split, caching by canonical genome (inactive genes do not matter)."""
+    """Evaluates genomes on a search's objectives, caching by canonical genome (inactive genes do not matter).
 
-    def __init__(self, space: GenomeSpace, x: np.ndarray, y: np.ndarray):
-        self.space, self.x, self.y = space, x, y
+    `splits` holds the data of every split an objective is measured on; `metrics` the user metrics by name."""
+
+    def __init__(
+        self,
+        space: GenomeSpace,
+        objectives: tuple[ObjectiveSpec, ...],
+        splits: dict[SplitKey, object],
+        metrics: dict[str, MetricSpec] | None = None,
+    ):
+        self.space, self.objectives, self.splits = space, tuple(objectives), splits
+        self.metrics = dict(metrics or {})
         self.cache: dict[Genome, Evaluation] = {}
 
     def key(self, genome: Genome) -> Genome:
@@ -40,7 +96,8 @@ class Evaluator:
         key = self.key(genome)
         if key not in self.cache:
             graph = self.candidate(key)
-            self.cache[key] = Evaluation(key, accuracy(graph, self.x, self.y), graph.macs(), graph.params())
+            values = measure(graph, self.objectives, self.splits, self.metrics)
+            self.cache[key] = Evaluation(key, values, graph.macs(), graph.params())
         return self.cache[key]
 
     def candidate(self, genome: Genome) -> Graph:

@@ -1,9 +1,12 @@
 """The run store: every evaluation of a search, kept in SQLite in the run folder.
 
-Evaluations are keyed by the search's identity (a hash of the fitted supernetwork, the genome layout and
-the evaluation data) and the canonical genome. A rerun of the same search, or one that was interrupted,
-reads them back instead of evaluating again; since the search itself is seeded, it then retraces the same
-path and writes the same front, only faster.
+Evaluations are keyed by the search's identity (a hash of the fitted supernetwork and the genome layout), by
+the identity of its objective set (each objective's metric and arguments, the source of user metric files,
+the data of every measured split, the ONNX Runtime providers when latency is timed) and by the canonical
+genome. A rerun of the same search, or one that was interrupted, reads them back instead of evaluating again;
+since the search itself is seeded, it then retraces the same path and writes the same front, only faster. A
+rerun with other objectives (or another metric file, or other data) evaluates afresh. Stores written by an
+older schema are emptied on opening: they are a cache.
 """
 
 from __future__ import annotations
@@ -14,40 +17,63 @@ import os
 import sqlite3
 
 import numpy as np
-
+from stitchc.grammar.program import MetricSpec, ObjectiveSpec
+from stitchc.ir.runtime import providers
 from stitchc.stitch.decode import Genome
-from .objectives import Evaluation
 
+from .objectives import Evaluation, split_keys
+
+SCHEMA_VERSION = 2
 SCHEMA = """CREATE TABLE IF NOT EXISTS evaluations (
-    search TEXT NOT NULL, genome TEXT NOT NULL, accuracy REAL NOT NULL, macs INTEGER NOT NULL,
-    params INTEGER NOT NULL, PRIMARY KEY (search, genome))"""
+    search TEXT NOT NULL, objectives TEXT NOT NULL, genome TEXT NOT NULL, vals TEXT NOT NULL,
+    macs INTEGER NOT NULL, params INTEGER NOT NULL, PRIMARY KEY (search, objectives, genome))"""
 
 
-def search_identity(model_bytes: bytes, layout: list, x: np.ndarray, y: np.ndarray) -> str:
+def search_identity(model_bytes: bytes, layout: list) -> str:
     digest = hashlib.sha256(model_bytes)
     digest.update(json.dumps(layout).encode())
-    digest.update(np.ascontiguousarray(x).tobytes())
-    digest.update(np.ascontiguousarray(y).tobytes())
+    return digest.hexdigest()
+
+
+def objectives_identity(objectives: tuple[ObjectiveSpec, ...], metrics: dict[str, MetricSpec], splits: dict) -> str:
+    """A hash of everything an objective's value depends on besides the candidate."""
+    digest = hashlib.sha256(json.dumps([o.label for o in objectives]).encode())
+    for name in sorted({o.metric for o in objectives} & set(metrics)):
+        with open(metrics[name].path, "rb") as handle:
+            digest.update(f"{name}={metrics[name].function}".encode() + handle.read())
+    for key in split_keys(objectives):
+        digest.update(np.ascontiguousarray(splits[key].x).tobytes())
+        digest.update(np.ascontiguousarray(splits[key].y).tobytes())
+    if any(o.metric == "latency" for o in objectives):
+        digest.update(json.dumps(providers()).encode())
     return digest.hexdigest()
 
 
 class RunStore:
-    def __init__(self, path: str, search: str):
+    def __init__(self, path: str, search: str, objectives: str):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.connection = sqlite3.connect(path)
+        if self.connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            self.connection.execute("DROP TABLE IF EXISTS evaluations")
+            self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.connection.execute(SCHEMA)
-        self.search = search
+        self.search, self.objectives = search, objectives
 
     def load(self) -> dict[Genome, Evaluation]:
         rows = self.connection.execute(
-            "SELECT genome, accuracy, macs, params FROM evaluations WHERE search = ?", (self.search,)
+            "SELECT genome, vals, macs, params FROM evaluations WHERE search = ? AND objectives = ?",
+            (self.search, self.objectives),
         )
-        return {tuple(json.loads(g)): Evaluation(tuple(json.loads(g)), a, m, p) for g, a, m, p in rows}
+        evaluations = (Evaluation(tuple(json.loads(g)), tuple(json.loads(v)), m, p) for g, v, m, p in rows)
+        return {e.genome: e for e in evaluations}
 
     def add(self, evaluations: list[Evaluation]) -> None:
         self.connection.executemany(
-            "INSERT OR IGNORE INTO evaluations VALUES (?, ?, ?, ?, ?)",
-            [(self.search, json.dumps(list(e.genome)), e.accuracy, e.macs, e.params) for e in evaluations],
+            "INSERT OR IGNORE INTO evaluations VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (self.search, self.objectives, json.dumps(list(e.genome)), json.dumps(list(e.values)), e.macs, e.params)
+                for e in evaluations
+            ],
         )
         self.connection.commit()
 

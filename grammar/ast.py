@@ -103,6 +103,15 @@ class DataDecl:
 
 
 @dataclass(frozen=True)
+class MetricDecl:
+    """`metric NAME = python("file.py:function")`: a user metric over (scores, labels)."""
+
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
 class ModelDecl:
     name: str
     value: Expr
@@ -189,7 +198,17 @@ class UseDecl:
 
 
 Statement = Union[
-    DataDecl, ModelDecl, StitchDecl, SearchDecl, ExportDecl, RuleDecl, TransformDecl, PipelineDecl, ImportDecl, UseDecl
+    DataDecl,
+    MetricDecl,
+    ModelDecl,
+    StitchDecl,
+    SearchDecl,
+    ExportDecl,
+    RuleDecl,
+    TransformDecl,
+    PipelineDecl,
+    ImportDecl,
+    UseDecl,
 ]
 
 

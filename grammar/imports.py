@@ -46,7 +46,7 @@ def import_spec(checker, decl: ast.ImportDecl) -> None:
 def merge(checker, imported, decl: ast.ImportDecl) -> None:
     """Adds every named declaration of an imported program; a name declared twice is an error at the import."""
     target = checker.program
-    for field in ("data", "models", "rules", "transforms", "pipelines"):
+    for field in ("data", "metrics", "models", "rules", "transforms", "pipelines"):
         for name, item in getattr(imported, field).items():
             if name in checker.taken():
                 checker.error(decl.path.span, f"'{name}' from {decl.path.value} is already declared")
@@ -78,11 +78,13 @@ def use_passes(checker, decl: ast.UseDecl) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _load(path: str, mtime: float) -> None:
-    """Executes a pass file once per version; its @register_pass decorators fill the registry."""
+def _load(path: str, mtime: float):
+    """Executes a Python file once per version and returns the module (a pass file's @register_pass
+    decorators fill the registry; a metric file's functions are looked up on the module)."""
     name = "stitchc_user_passes_" + str(abs(hash((path, mtime))))
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError("not a Python file")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module

@@ -76,6 +76,9 @@ class _ToAst(Transformer):
     def data_decl(self, meta, children):
         return ast.DataDecl(str(children[0]), children[1], _token_span(children[0]))
 
+    def metric_decl(self, meta, children):
+        return ast.MetricDecl(str(children[0]), children[1], _token_span(children[0]))
+
     def model_decl(self, meta, children):
         return ast.ModelDecl(str(children[0]), children[1], _token_span(children[0]))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from stitchc.passes.rules.rule import Rule
 
@@ -72,11 +72,34 @@ class StitchSpec:
 
 
 @dataclass(frozen=True)
+class MetricSpec:
+    """`metric NAME = python("file.py:function", range = [LOW, HIGH])`: function(scores, labels) -> float."""
+
+    name: str
+    path: str  # the .py file (absolute)
+    function: str
+    range: tuple[float, float]  # the values it takes; the hypervolume counts within them
+    span: Span
+
+
+@dataclass(frozen=True)
 class ObjectiveSpec:
     direction: str  # "maximize" | "minimize"
-    metric: str  # "accuracy" | "macs" | "params"
-    data: str | None = None
+    metric: str  # a built-in metric (metric_table.BUILTIN_METRICS) or a declared `metric`
+    data: str | None = None  # set for metrics measured on a data split
     split: str | None = None
+    args: tuple[tuple[str, int], ...] = ()  # keyword arguments, defaults filled in: (("k", 5),)
+    span: Span | None = None
+
+    @property
+    def label(self) -> str:
+        """How reports name the objective: `accuracy(digits.val)`, `topk(digits.val, k = 3)`, `macs`."""
+        inside = ([f"{self.data}.{self.split}"] if self.data else []) + [f"{k} = {v}" for k, v in self.args]
+        return f"{self.metric}({', '.join(inside)})" if inside else self.metric
+
+    def on_split(self, split: str) -> ObjectiveSpec:
+        """The same metric measured on another split of its data."""
+        return replace(self, split=split)
 
 
 @dataclass(frozen=True)
@@ -144,6 +167,7 @@ class Program:
     file: str
     source: str
     data: dict[str, DataSpec] = field(default_factory=dict)
+    metrics: dict[str, MetricSpec] = field(default_factory=dict)  # user metrics
     models: dict[str, ModelSpec] = field(default_factory=dict)
     stitches: dict[str, StitchSpec] = field(default_factory=dict)
     searches: dict[str, SearchSpec] = field(default_factory=dict)

@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         help="processes that evaluate candidates (default: one, or every "
         "core when an evaluation is expensive; the front is the same whatever the number)",
     )
-    check = commands.add_parser("check", help="parse and check a spec without running it")
+    check = commands.add_parser(
+        "check", help="check a spec without running it: names, types, and every parent's output against the metrics"
+    )
     check.add_argument("spec", help="a .stitch file")
     inspect = commands.add_parser("inspect", help="inputs, outputs, ops, MACs, params and stitch points of a model")
     inspect.add_argument("model", help="an .onnx file")
@@ -66,14 +68,16 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args) -> int:
     try:
         program = load_program(args.spec)
+        from stitchc.evolve.metrics.user import MetricError
+        from stitchc.run import OutputError, prepare, run_program
+
         if args.command == "check":
+            prepare(program)
             print(f"{args.spec}: ok")
             return 0
-        from stitchc.run import OutputError, run_program
-
         try:
             run_program(program, args.out, args.workers)
-        except OutputError as error:
+        except (OutputError, MetricError) as error:
             return _fail(error)
         return 0
     except SpecError as error:

@@ -8,27 +8,68 @@ from dataclasses import dataclass
 
 import onnx
 
+from stitchc.evolve.hypervolume import Axis
+from stitchc.grammar.program import ObjectiveSpec
+
+COSTS = ("macs", "params")  # shown for every candidate, as columns of their own unless they are objectives
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What a report shows of a candidate: the search's objectives (with their hypervolume axes), then the
+    objectives measured on data again on the test split."""
+
+    objectives: tuple[ObjectiveSpec, ...]
+    axes: list[Axis]
+    tests: tuple[ObjectiveSpec, ...]
+
+    @property
+    def labels(self) -> list[str]:
+        """Column titles: every objective, every test measurement, the costs that are not objectives."""
+        names = [o.label for o in (*self.objectives, *self.tests)]
+        return names + [cost for cost in COSTS if cost not in names]
+
+    def cells(self, row: Row) -> list[str]:
+        """The row's values under `labels`, formatted."""
+        costs = [getattr(row, cost) for cost in COSTS if cost not in [o.label for o in self.objectives]]
+        return [format_value(v) for v in (*row.values, *row.test, *costs)]
+
 
 @dataclass(frozen=True)
 class Row:
     label: str  # file name for front points, "parent a" for parents
     genome: tuple[int, ...]
     choices: dict[str, str]  # gene name -> option, for genes that leave their default
-    val_accuracy: float
-    test_accuracy: float
+    values: tuple[float, ...]  # the search's objectives, on the splits they are measured on
+    test: tuple[float, ...]  # the objectives measured on data, on the test split
     macs: int
     params: int
     parent: str | None = None  # set when the row computes a parent alone
     program: tuple[str, ...] = ()  # the morphism/mutation steps that applied, in order
 
 
-def row_json(row: Row) -> dict:
+def format_value(value: float) -> str:
+    """Counts with thousands separators, measurements with four decimals."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4f}"
+
+
+def objective_json(objective: ObjectiveSpec, axis: Axis) -> dict:
+    return {
+        "name": objective.label,
+        "direction": objective.direction,
+        "reference": axis.reference,
+        "ideal": axis.ideal,
+        "scale": "log10" if axis.log else "linear",
+    }
+
+
+def row_json(row: Row, columns: Columns) -> dict:
     return {
         "file": row.label,
         "genome": list(row.genome),
         "choices": row.choices,
-        "val_accuracy": row.val_accuracy,
-        "test_accuracy": row.test_accuracy,
+        "objectives": {o.label: v for o, v in zip(columns.objectives, row.values)},
+        "test": {o.label: v for o, v in zip(columns.tests, row.test)},
         "macs": row.macs,
         "params": row.params,
         "parent": row.parent,
@@ -39,14 +80,15 @@ def row_json(row: Row) -> dict:
 def write_run(
     out_dir: str,
     search: str,
+    columns: Columns,
     parents: list[Row],
     front: list[Row],
     models: list[onnx.ModelProto],
-    hypervolume: dict,
+    history: list[tuple[int, int, float]],
     page: str,
 ) -> str:
     """Writes the .onnx files, report.html and front.json (each through a temporary file); removes stale
-    front_*.onnx files."""
+    front_*.onnx files. `history` is the hypervolume after each generation: (generation, evaluated, value)."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
         _atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
@@ -56,12 +98,16 @@ def write_run(
             os.remove(os.path.join(out_dir, name))
     document = {
         "search": search,
-        "objectives": ["maximize accuracy (validation split)", "minimize macs"],
+        "objectives": [objective_json(o, a) for o, a in zip(columns.objectives, columns.axes)],
         "parents": {
-            row.parent: {k: v for k, v in row_json(row).items() if k not in ("file", "parent")} for row in parents
+            row.parent: {k: v for k, v in row_json(row, columns).items() if k not in ("file", "parent")}
+            for row in parents
         },
-        "hypervolume": hypervolume,
-        "front": [row_json(row) for row in front],
+        "hypervolume": {
+            "value": history[-1][2],
+            "history": [{"generation": g, "evaluations": n, "value": v} for g, n, v in history],
+        },
+        "front": [row_json(row, columns) for row in front],
     }
     _atomic_write(os.path.join(out_dir, "report.html"), page.encode())
     path = os.path.join(out_dir, "front.json")
@@ -76,16 +122,17 @@ def _atomic_write(path: str, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def table(parents: list[Row], front: list[Row]) -> str:
-    header = f"{'model':<16} {'MACs':>11} {'params':>9} {'val acc':>8} {'test acc':>8}  choices"
+def table(columns: Columns, parents: list[Row], front: list[Row]) -> str:
+    """Parents, then the front: one column per objective, per test measurement and per other cost."""
+    labels = columns.labels
+    widths = [max(len(label), 9) for label in labels]
+    header = f"{'model':<16} " + " ".join(f"{t:>{w}}" for t, w in zip(labels, widths)) + "  choices"
     lines = [header, "-" * len(header)]
     for row in [*parents, *front]:
         label = f"parent {row.parent}" if row in parents else row.label
         choices = ", ".join([f"{gene}={option}" for gene, option in row.choices.items()] + list(row.program))
-        lines.append(
-            f"{label:<16} {row.macs:>11,} {row.params:>9,} {row.val_accuracy:>8.4f} "
-            f"{row.test_accuracy:>8.4f}  {choices}"
-        )
+        cells = " ".join(f"{c:>{w}}" for c, w in zip(columns.cells(row), widths))
+        lines.append(f"{label:<16} {cells}  {choices}")
         if row is parents[-1]:
             lines.append("-" * len(header))
     return "\n".join(lines)

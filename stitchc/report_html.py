@@ -1,5 +1,8 @@
-"""report.html: the front, every evaluated candidate and the parents on accuracy × log MACs, and a table.
+"""report.html: every evaluated candidate, the front and the parents, plotted per pair of objectives, and a
+table with every objective.
 
+Two objectives give one plot (the second objective across, the first up, the front joined by a line); k
+objectives give a plot for each of the k·(k−1)/2 pairs. Cost axes (MACs, params, latency) are logarithmic.
 Self-contained (inline SVG, no scripts, no external files), so it opens anywhere the run folder goes.
 """
 
@@ -7,94 +10,157 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 from stitchc.evolve.objectives import Evaluation
 
-from .report import Row
+from .report import Columns, Row
 
-WIDTH, HEIGHT, MARGIN = 720, 420, 56
-
-
-def _scales(points: list[tuple[int, float]]):
-    macs = [math.log10(max(m, 1)) for m, _ in points]
-    accuracy = [a for _, a in points]
-    low_x, high_x = min(macs) - 0.05, max(macs) + 0.05
-    low_y, high_y = max(0.0, min(accuracy) - 0.02), min(1.0, max(accuracy) + 0.02)
-    if high_y <= low_y:
-        low_y, high_y = low_y - 0.01, high_y + 0.01
-
-    def x(m: int) -> float:
-        return MARGIN + (math.log10(max(m, 1)) - low_x) / (high_x - low_x) * (WIDTH - 2 * MARGIN)
-
-    def y(a: float) -> float:
-        return HEIGHT - MARGIN - (a - low_y) / (high_y - low_y) * (HEIGHT - 2 * MARGIN)
-
-    return x, y, (low_x, high_x), (low_y, high_y)
+LARGE, SMALL, MARGIN = (720, 420), (380, 280), 56
 
 
-def _axes(x_range, y_range) -> list[str]:
-    parts = [
-        f'<line x1="{MARGIN}" y1="{HEIGHT - MARGIN}" x2="{WIDTH - MARGIN}" y2="{HEIGHT - MARGIN}" stroke="#444"/>',
-        f'<line x1="{MARGIN}" y1="{MARGIN}" x2="{MARGIN}" y2="{HEIGHT - MARGIN}" stroke="#444"/>',
-        f'<text x="{WIDTH / 2}" y="{HEIGHT - 14}" text-anchor="middle">MACs (log scale)</text>',
-        f'<text x="16" y="{HEIGHT / 2}" transform="rotate(-90 16 {HEIGHT / 2})" text-anchor="middle">'
-        f"validation accuracy</text>",
+@dataclass(frozen=True)
+class _Scale:
+    """Maps one objective's values to pixels between `start` and `end` (log10 values on a log axis)."""
+
+    low: float
+    high: float
+    log: bool
+    start: float
+    end: float
+
+    @staticmethod
+    def fit(values: list[float], log: bool, start: float, end: float) -> _Scale:
+        points = [_position(v, log) for v in values]
+        low, high = min(points), max(points)
+        pad = 0.05 if log else max(0.02 * (high - low), 1e-9)
+        return _Scale(low - pad, high + pad, log, start, end)
+
+    def __call__(self, value: float) -> float:
+        return self.start + (_position(value, self.log) - self.low) / (self.high - self.low) * (self.end - self.start)
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """(pixel, text): 1, 2 and 5 times powers of ten on a log axis, five even steps on a linear one."""
+        if not self.log:
+            steps = [self.low + s * (self.high - self.low) / 4 for s in range(5)]
+            return [(self(v), f"{v:.3g}") for v in steps]
+        ticks = []
+        for power in range(math.floor(self.low), math.ceil(self.high) + 1):
+            for mantissa in (1, 2, 5):
+                tick = power + math.log10(mantissa)
+                if self.low <= tick <= self.high:
+                    ticks.append((self(10**tick), f"{mantissa}e{power}"))
+        return ticks
+
+
+def _position(value: float, log: bool) -> float:
+    return math.log10(max(value, 1e-300)) if log else value
+
+
+def _plot(columns: Columns, y: int, x: int, archive: list[Evaluation], parents, front, size, line: bool) -> str:
+    """One SVG: objective `x` across, objective `y` up."""
+    width, height = size
+    logs = [a.log for a in columns.axes]
+    values = [*archive, *parents]
+    across = _Scale.fit([p.values[x] for p in values], logs[x], MARGIN, width - MARGIN)
+    up = _Scale.fit([p.values[y] for p in values], logs[y], height - MARGIN, MARGIN)
+    names = [o.label for o in columns.objectives]
+    svg = _axes(across, up, names[x], names[y], width, height)
+    svg += [
+        f'<circle class="candidate" cx="{across(e.values[x]):.1f}" cy="{up(e.values[y]):.1f}" r="2.5" fill="#bbb"/>'
+        for e in archive
     ]
-    for power in range(math.floor(x_range[0]), math.ceil(x_range[1]) + 1):
-        for mantissa in (1, 2, 5):
-            tick = power + math.log10(mantissa)
-            if x_range[0] <= tick <= x_range[1]:
-                left = MARGIN + (tick - x_range[0]) / (x_range[1] - x_range[0]) * (WIDTH - 2 * MARGIN)
-                parts.append(
-                    f'<text x="{left:.1f}" y="{HEIGHT - MARGIN + 18}" text-anchor="middle">{mantissa}e{power}</text>'
-                )
-    for step in range(5):
-        value = y_range[0] + step * (y_range[1] - y_range[0]) / 4
-        top = HEIGHT - MARGIN - step * (HEIGHT - 2 * MARGIN) / 4
-        parts.append(f'<text x="{MARGIN - 6}" y="{top + 4:.1f}" text-anchor="end">{value:.3f}</text>')
+    if line:
+        path = " ".join(f"{across(r.values[x]):.1f},{up(r.values[y]):.1f}" for r in sorted(front, key=_at(x)))
+        svg.append(f'<polyline points="{path}" fill="none" stroke="#1f5fbf" stroke-width="1.5"/>')
+    for row in front:
+        summary = ", ".join(f"{n} {v:.6g}" for n, v in zip(names, row.values))
+        svg.append(
+            f'<circle class="front" cx="{across(row.values[x]):.1f}" cy="{up(row.values[y]):.1f}" r="4.5" '
+            f'fill="#1f5fbf"><title>{html.escape(row.label)}: {html.escape(summary)}</title></circle>'
+        )
+    for row in parents:
+        left, top = across(row.values[x]), up(row.values[y])
+        svg.append(
+            f'<rect class="parent" x="{left - 5:.1f}" y="{top - 5:.1f}" width="10" height="10" fill="#c0392b"/>'
+            f'<text x="{left + 8:.1f}" y="{top - 8:.1f}">{html.escape(row.parent or "")}</text>'
+        )
+    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(svg)}</svg>'
+
+
+def _at(index: int):
+    return lambda row: row.values[index]
+
+
+def _axes(across: _Scale, up: _Scale, x_name: str, y_name: str, width: int, height: int) -> list[str]:
+    parts = [
+        f'<line x1="{MARGIN}" y1="{height - MARGIN}" x2="{width - MARGIN}" y2="{height - MARGIN}" stroke="#444"/>',
+        f'<line x1="{MARGIN}" y1="{MARGIN}" x2="{MARGIN}" y2="{height - MARGIN}" stroke="#444"/>',
+        (
+            f'<text x="{width / 2}" y="{height - 14}" text-anchor="middle">{html.escape(x_name)}'
+            f"{' (log scale)' if across.log else ''}</text>"
+        ),
+        (
+            f'<text x="16" y="{height / 2}" transform="rotate(-90 16 {height / 2})" text-anchor="middle">'
+            f"{html.escape(y_name)}{' (log scale)' if up.log else ''}</text>"
+        ),
+    ]
+    parts += [
+        f'<text x="{left:.1f}" y="{height - MARGIN + 18}" text-anchor="middle">{text}</text>'
+        for left, text in across.ticks()
+    ]
+    parts += [f'<text x="{MARGIN - 6}" y="{top + 4:.1f}" text-anchor="end">{text}</text>' for top, text in up.ticks()]
     return parts
 
 
-def _table_row(row: Row) -> str:
+def _anytime(history: list[tuple[int, int, float]]) -> str:
+    """The hypervolume against the number of candidates evaluated, one point per generation."""
+    width, height = SMALL
+    across = _Scale.fit([float(n) for _, n, _ in history], False, MARGIN, width - MARGIN)
+    up = _Scale.fit([v for _, _, v in history], False, height - MARGIN, MARGIN)
+    points = " ".join(f"{across(n):.1f},{up(v):.1f}" for _, n, v in history)
+    svg = _axes(across, up, "candidates evaluated", "hypervolume", width, height)
+    svg.append(f'<polyline class="anytime" points="{points}" fill="none" stroke="#1f5fbf" stroke-width="1.5"/>')
+    svg += [
+        f'<circle cx="{across(n):.1f}" cy="{up(v):.1f}" r="2.5" fill="#1f5fbf"><title>generation {g}: {n} '
+        f"evaluated, hypervolume {v:.4f}</title></circle>"
+        for g, n, v in history
+    ]
+    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(svg)}</svg>'
+
+
+def _table_row(columns: Columns, row: Row) -> str:
     choices = ", ".join([f"{k}={v}" for k, v in row.choices.items()] + list(row.program))
-    return (
-        f"<tr><td>{html.escape(row.label)}</td><td>{row.macs:,}</td><td>{row.params:,}</td>"
-        f"<td>{row.val_accuracy:.4f}</td><td>{row.test_accuracy:.4f}</td><td>{html.escape(choices)}</td></tr>"
-    )
+    cells = "".join(f"<td>{cell}</td>" for cell in columns.cells(row))
+    return f"<tr><td>{html.escape(row.label)}</td>{cells}<td>{html.escape(choices)}</td></tr>"
 
 
-def render(search: str, archive: list[Evaluation], parents: list[Row], front: list[Row], hypervolume: float) -> str:
-    x, y, x_range, y_range = _scales(
-        [(e.macs, e.accuracy) for e in archive] + [(r.macs, r.val_accuracy) for r in parents]
-    )
-    svg = _axes(x_range, y_range)
-    svg += [
-        f'<circle class="candidate" cx="{x(e.macs):.1f}" cy="{y(e.accuracy):.1f}" r="2.5" fill="#bbb"/>'
-        for e in archive
-    ]
-    path = " ".join(f"{x(r.macs):.1f},{y(r.val_accuracy):.1f}" for r in front)
-    svg.append(f'<polyline points="{path}" fill="none" stroke="#1f5fbf" stroke-width="1.5"/>')
-    svg += [
-        f'<circle class="front" cx="{x(r.macs):.1f}" cy="{y(r.val_accuracy):.1f}" r="4.5" fill="#1f5fbf">'
-        f"<title>{html.escape(r.label)}: {r.val_accuracy:.4f} at {r.macs:,} MACs</title></circle>"
-        for r in front
-    ]
-    for row in parents:
-        svg.append(
-            f'<rect class="parent" x="{x(row.macs) - 5:.1f}" y="{y(row.val_accuracy) - 5:.1f}" width="10" '
-            f'height="10" fill="#c0392b"/><text x="{x(row.macs) + 8:.1f}" y="{y(row.val_accuracy) - 8:.1f}">'
-            f"{html.escape(row.parent or '')}</text>"
-        )
-    rows = "".join(_table_row(r) for r in [*parents, *front])
+def render(
+    search: str,
+    columns: Columns,
+    archive: list[Evaluation],
+    parents: list[Row],
+    front: list[Row],
+    history: list[tuple[int, int, float]],
+) -> str:
+    """The page; `history` is the hypervolume after each generation: (generation, evaluated, value)."""
+    count = len(columns.objectives)
+    pairs = [(y, x) for y in range(count) for x in range(y + 1, count)]
+    size = LARGE if count == 2 else SMALL
+    plots = "\n".join(_plot(columns, y, x, archive, parents, front, size, count == 2) for y, x in pairs)
+    header = "".join(f"<th>{html.escape(label)}</th>" for label in columns.labels)
+    rows = "".join(_table_row(columns, r) for r in [*parents, *front])
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>stitchc: {html.escape(search)}</title>
 <style>body{{font-family:sans-serif;margin:2em}} td,th{{padding:2px 10px;text-align:right}}
 td:last-child{{text-align:left}} svg text{{font-size:12px}}</style></head><body>
 <h1>Search {html.escape(search)}</h1>
 <p>{len(archive)} candidates evaluated (grey), {len(front)} on the Pareto front (blue), parents in red.
-Hypervolume (accuracy × log MACs box): {hypervolume:.4f}.</p>
-<svg width="{WIDTH}" height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg">{"".join(svg)}</svg>
-<table><tr><th>model</th><th>MACs</th><th>params</th><th>val acc</th><th>test acc</th><th>choices</th></tr>
+Hypervolume ({count} objectives, each between a fixed reference and ideal; see front.json): {history[-1][2]:.4f}.</p>
+{plots}
+<h2>Hypervolume as the search went on</h2>
+{_anytime(history)}
+<table><tr><th>model</th>{header}<th>choices</th></tr>
 {rows}</table>
 </body></html>
 """

@@ -13,24 +13,25 @@ from stitchc.data import Dataset, Split, load_dataset
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
-from stitchc.evolve.hypervolume import hypervolume
+from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.nsga2 import nsga2
-from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
+from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
 from stitchc.evolve.program_genes import program_genes
-from stitchc.evolve.run_store import RunStore, search_identity
+from stitchc.evolve.reference_point import reference_axes
+from stitchc.evolve.run_store import RunStore, objectives_identity, search_identity
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
-from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.grammar.model_loader import load_parent
+from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph, ModelLoadError
-from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
+from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.supernet import Supernet, build_supernet
 
-from .report import Row, table, write_run
+from .output_check import check_outputs
+from .report import Columns, Row, table, write_run
 from .report_html import render
-
 
 STORE_FILE = "evaluations.sqlite"
 
@@ -55,8 +56,7 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
     candidates (None: chosen from the cost of an evaluation)."""
     for search in program.searches.values():
         _check_writable(_out_dir(program, search, out))
-    datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
-    models = {name: _load_model(program, name) for name in program.models}
+    datasets, models = prepare(program)
     outcomes = []
     for search in program.searches.values():
         out_dir = _out_dir(program, search, out)
@@ -65,6 +65,15 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
             raise OutputError(f"{error.filename or out_dir}: cannot write ({error.strerror or error})") from None
     return outcomes
+
+
+def prepare(program: Program) -> tuple[dict[str, Dataset], dict[str, Graph]]:
+    """Loads every dataset and parent, and checks before any work that each parent's output fits every metric
+    it will be scored by (SpecError located at the objective otherwise)."""
+    datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
+    models = {name: _load_model(program, name) for name in program.models}
+    check_outputs(program, datasets, models)
+    return datasets, models
 
 
 def run_search(
@@ -78,20 +87,51 @@ def run_search(
     started = time.perf_counter()
     groups = [program.stitches[name] for name in search.over]
     supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
-    objective = next(o for o in search.objectives if o.metric == "accuracy")
-    dataset = datasets[objective.data]
-    val = dataset.split(objective.split)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part)
-    evaluate = Evaluator(space, val.x, val.y)
-    seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
-    box = _hypervolume_box(space, evaluate)
-    workers = workers or auto_workers(box[1], len(val.x))
-    store = _open_store(out_dir, space, val)
+    searched = _evolve(program, search, space, datasets, out_dir, workers)
+    front = pareto_front(searched.archive, weights(search.objectives))
+    quality = searched.history[-1][2]
+    log(
+        f"search {search.name} ({search.algorithm}): {len(searched.archive)} distinct candidates evaluated, "
+        f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
+    )
+    return _export(program, search, datasets, searched, front, out_dir)
+
+
+@dataclass
+class _Searched:
+    space: GenomeSpace
+    parents: list[Evaluation]  # the parents' own evaluations, in the supernet's parent order
+    axes: list[Axis]  # the hypervolume's fixed reference and ideal per objective
+    archive: list[Evaluation]  # every distinct candidate evaluated
+    history: list[tuple[int, int, float]]  # per generation: (generation, candidates evaluated, hypervolume)
+
+
+def _evolve(
+    program: Program,
+    search: SearchSpec,
+    space: GenomeSpace,
+    datasets: dict[str, Dataset],
+    out_dir: str,
+    workers: int | None,
+) -> _Searched:
+    """Evaluates the parents (the reference point depends on them), then runs the seeded search; evaluations
+    come from and go to the run store."""
+    objectives = search.objectives
+    splits = {key: datasets[key[0]].split(key[1]) for key in split_keys(objectives)}
+    evaluate = Evaluator(space, objectives, splits, program.metrics)
+    seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
+    samples = sum(len(split.x) for split in splits.values())
+    workers = workers or auto_workers(space.supernet.graph.macs(), samples)
+    store = _open_store(out_dir, space, program, objectives, splits)
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
+        history: list[tuple[int, int, float]] = []
         with Executor(evaluate, workers, store) as executor:
+            parents = executor.map(seeds[:-1])
+            axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
             archive = nsga2(
                 space.cardinalities,
                 executor.map,
@@ -99,65 +139,66 @@ def run_search(
                 search.generations,
                 search.seed,
                 space.sample,
+                weights(objectives),
                 seeds,
-                report=_progress(search, box),
+                report=_progress(search, axes, history),
             )
     finally:
         store.close()
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
-    front = pareto_front(archive)
-    quality = hypervolume(archive, *box)
-    log(
-        f"search {search.name} ({search.algorithm}): {len(archive)} distinct candidates evaluated, "
-        f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
-    )
+    return _Searched(space, parents, axes, archive, history)
+
+
+def _export(
+    program: Program,
+    search: SearchSpec,
+    datasets: dict[str, Dataset],
+    searched: _Searched,
+    front: list[Evaluation],
+    out_dir: str,
+) -> SearchOutcome:
+    """Measures the parents and the front on the test splits, writes the run folder, prints the table."""
+    space = searched.space
+    tests = _test_objectives(search.objectives, datasets)
     parent_rows = [
-        _row(space, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
-        for g, name in zip(seeds, supernet.parents)
+        _row(space, program, tests, evaluation, f"parent {name}", name)[0]
+        for evaluation, name in zip(searched.parents, space.supernet.parents)
     ]
     rows, exported = [], []
     for index, point in enumerate(front):
-        row, model = _row(space, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(space, point))
+        row, model = _row(space, program, tests, point, f"front_{index:02d}.onnx", _parent_of(space, point))
         rows.append(row)
         exported.append(model)
-    path = write_run(
-        out_dir,
-        search.name,
-        parent_rows,
-        rows,
-        exported,
-        {"value": quality, "macs_box": list(box), "axes": "accuracy × log10 MACs"},
-        render(search.name, archive, parent_rows, rows, quality),
-    )
-    print(table(parent_rows, rows))
+    columns = Columns(search.objectives, searched.axes, tests[0])
+    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history)
+    path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
+    print(table(columns, parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
 
 
-def _open_store(out_dir: str, space: GenomeSpace, val: Split) -> RunStore:
+def _open_store(
+    out_dir: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Split]
+) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
         layout.append([repr(t) for t in space.program.transforms])
-    identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout, val.x, val.y)
-    return RunStore(os.path.join(out_dir, STORE_FILE), identity)
+    identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout)
+    measured = objectives_identity(objectives, program.metrics, splits)
+    return RunStore(os.path.join(out_dir, STORE_FILE), identity, measured)
 
 
-def _hypervolume_box(space: GenomeSpace, evaluate: Evaluator) -> tuple[int, int]:
-    """MACs bounds of the hypervolume box: half the cheapest parent, every node of the supernet."""
-    cheapest = min(evaluate.candidate(space.parent_genome(i)).macs() for i in range(len(space.supernet.parents)))
-    return max(1, cheapest // 2), max(space.supernet.graph.macs(), cheapest + 1)
-
-
-def _progress(search: SearchSpec, box: tuple[int, int]):
-    """Logs the archive's size and hypervolume about ten times per search."""
+def _progress(search: SearchSpec, axes: list[Axis], history: list[tuple[int, int, float]]):
+    """Records the archive's size and hypervolume after every generation (the anytime quality); logs them about
+    ten times per search."""
     every = max(1, search.generations // 10)
 
     def report(generation: int, archive: list[Evaluation]) -> None:
+        history.append((generation, len(archive), hypervolume(archive, axes)))
         if generation % every == 0 or generation == search.generations:
             log(
-                f"  generation {generation}/{search.generations}: {len(archive)} evaluated, "
-                f"hypervolume {hypervolume(archive, *box):.4f}"
+                f"  generation {generation}/{search.generations}: {len(archive)} evaluated, hypervolume {history[-1][2]:.4f}"
             )
 
     return report
@@ -230,25 +271,22 @@ def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list
     return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 
+def _test_objectives(objectives: tuple, datasets: dict[str, Dataset]):
+    """The objectives measured on data, again on the test split of their data: (objectives, splits)."""
+    tests = tuple({t.label: t for t in (o.on_split("test") for o in objectives if o.data is not None)}.values())
+    return tests, {key: datasets[key[0]].test for key in split_keys(tests)}
+
+
 def _row(
-    space: GenomeSpace, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str, parent: str | None
+    space: GenomeSpace, program: Program, tests: tuple, point: Evaluation, label: str, parent: str | None
 ) -> tuple[Row, onnx.ModelProto]:
-    """Lowers the candidate, checks the ONNX model, and measures its test accuracy on exactly those bytes."""
+    """Lowers the candidate, checks the ONNX model, and measures it on the test splits on exactly those bytes."""
     graph, steps = space.decode(point.genome)
     model = graph.to_onnx()
     onnx.checker.check_model(model, full_check=True)
-    test = accuracy(model, dataset.test.x, dataset.test.y)
-    return Row(
-        label,
-        point.genome,
-        space.switch_choices(point.genome),
-        point.accuracy,
-        test,
-        point.macs,
-        point.params,
-        parent,
-        tuple(steps),
-    ), model
+    test = measure(graph, tests[0], tests[1], program.metrics, model)
+    choices = space.switch_choices(point.genome)
+    return Row(label, point.genome, choices, point.values, test, point.macs, point.params, parent, tuple(steps)), model
 
 
 def _parent_of(space: GenomeSpace, point: Evaluation) -> str | None:

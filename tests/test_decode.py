@@ -49,23 +49,6 @@ def test_canonical_zeroes_genes_that_cannot_reach_the_output(parents):
     assert canonical(supernet, supernet.parent_genome(1)) == supernet.parent_genome(1)
 
 
-def test_hypervolume_of_a_known_front():
-    from stitchc.evolve.hypervolume import hypervolume
-    from stitchc.evolve.objectives import Evaluation
-
-    points = [
-        Evaluation((0,), 0.5, 10, 1),
-        Evaluation((1,), 0.8, 50, 1),
-        Evaluation((2,), 0.6, 60, 1),
-        Evaluation((3,), 0.9, 200, 1),
-    ]  # the third is dominated, the last lies beyond the reference
-    import math
-
-    expected = 0.5 * (math.log10(50) - 1) + 0.8 * (2 - math.log10(50))  # box: MACs 10..100, i.e. log 1..2
-    assert math.isclose(hypervolume(points, 10, 100), expected)
-    assert hypervolume([], 10, 100) == 0.0
-
-
 def test_sparse_sampling_of_genomes(parents):
     import random
 

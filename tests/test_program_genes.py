@@ -9,7 +9,8 @@ import onnx
 
 from stitchc.cli import main
 from stitchc.evolve.genome_space import GenomeSpace
-from stitchc.evolve.objectives import Evaluator, accuracy
+from stitchc.evolve.metrics.accuracy import accuracy
+from stitchc.evolve.objectives import Evaluator, scores
 from stitchc.evolve.program_genes import program_genes
 from stitchc.grammar.checker import load_program
 from stitchc.stitch.fit import fit_supernet
@@ -60,13 +61,14 @@ def test_layout_and_canonical_form(tmp_path, parent_paths, parents, digits):
 
 
 def test_morphism_steps_keep_accuracy_and_add_macs(tmp_path, parent_paths, parents, digits):
-    space, _ = _space(tmp_path, parent_paths, parents, digits)
-    evaluate = Evaluator(space, digits.val.x, digits.val.y)
+    space, path = _space(tmp_path, parent_paths, parents, digits)
+    search = load_program(path).searches["front"]
+    evaluate = Evaluator(space, search.objectives, {("digits", "val"): digits.val})
     parent = evaluate(space.parent_genome(1))
     for op in (1, 2):  # widen, deepen at the parent's first conv
         child = evaluate(_with_step(space, op))
         graph, steps = space.decode(_with_step(space, op))
-        assert len(steps) == 1 and child.accuracy == parent.accuracy and child.macs > parent.macs
+        assert len(steps) == 1 and child.values[0] == parent.values[0] and child.macs > parent.macs
     mutated = evaluate(_with_step(space, 3, seed=1))
     assert mutated.macs == parent.macs and space.decode(_with_step(space, 3, seed=1))[1][0].startswith("jitter(")
 
@@ -81,7 +83,8 @@ def test_search_with_a_program_exports_its_steps(tmp_path, parent_paths, parents
     steps = [s for p in document["front"] for s in p["program"]]
     assert all(s.split("(")[0] in ("widen", "deepen", "jitter") for s in steps)
     for point in document["front"]:  # the exported bytes carry the program's effect
-        assert accuracy(onnx.load(str(out / point["file"])), digits.val.x, digits.val.y) == point["val_accuracy"]
+        scored = accuracy(scores(onnx.load(str(out / point["file"])), digits.val), digits.val.y)
+        assert scored == point["objectives"]["accuracy(digits.val)"]
 
 
 def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(

@@ -1,0 +1,58 @@
+"""The fixed reference point of the hypervolume: per objective, the worst value counted and the ideal.
+
+Both are set before the search from what is known then (the labels, the supernetwork, the parents), never
+from the candidates found, so hypervolumes of generations, reruns and algorithms compare:
+
+    objective                  reference (worst counted)                      ideal                   scale
+    accuracy, top5, topk, f1   0                                              1                       linear
+    loss                       ln C: a uniform guess over the C label classes 0                       linear
+    mse                        predicting each target's mean (its variance)   0                       linear
+    mae                        predicting each target's median                0                       linear
+    user metric                its range's LOW (maximized) or HIGH (minimized) the other end          linear
+    macs, params               the supernetwork's total (parents + stitches)  half the cheapest parent log10
+    latency                    twice the parents' latencies summed            half the fastest parent log10
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from stitchc.grammar.program import MetricSpec, ObjectiveSpec
+from stitchc.ir import Graph
+
+from .hypervolume import Axis
+from .objectives import Evaluation
+
+
+def reference_axes(
+    objectives: tuple[ObjectiveSpec, ...],
+    metrics: dict[str, MetricSpec],
+    splits: dict,
+    parents: list[Evaluation],
+    supernet: Graph,
+) -> list[Axis]:
+    """One Axis per objective (see the table above); `parents` are the parents' own evaluations."""
+    return [_axis(o, i, metrics, splits, parents, supernet) for i, o in enumerate(objectives)]
+
+
+def _axis(objective: ObjectiveSpec, index: int, metrics, splits, parents, supernet: Graph) -> Axis:
+    name, maximize = objective.metric, objective.direction == "maximize"
+    if name in metrics:
+        low, high = metrics[name].range
+        return Axis(low, high) if maximize else Axis(high, low)
+    if name in ("macs", "params", "latency"):
+        own = [p.values[index] for p in parents]
+        if name == "latency":
+            return Axis(2 * sum(own), min(own) / 2, log=True)
+        total = supernet.macs() if name == "macs" else supernet.params()
+        return Axis(max(total, min(own) + 1), max(1, min(own) // 2), log=True)
+    labels = splits[(objective.data, objective.split)].y
+    if name == "loss":
+        return Axis(math.log(int(labels.max()) + 1), 0.0)
+    targets = labels.astype(np.float64)
+    if name == "mse":
+        return Axis(float(np.mean(np.var(targets, axis=0))), 0.0)
+    if name == "mae":
+        return Axis(float(np.mean(np.abs(targets - np.median(targets, axis=0)))), 0.0)
+    return Axis(0.0, 1.0)

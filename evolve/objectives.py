@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stitchc.ir import Graph
-from stitchc.ir.runtime import run
+from stitchc.ir.runtime import predict
+from stitchc.ir.samples import Samples, as_samples
 from stitchc.stitch.decode import Genome
 from .genome_space import GenomeSpace
 
@@ -20,17 +21,18 @@ class Evaluation:
     params: int
 
 
-def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of samples whose arg-max output equals the label; `model` is a Graph or ModelProto."""
-    scores = run(model, x)[0]
+def accuracy(model, data: Samples | np.ndarray, labels: np.ndarray | None = None) -> float:
+    """Fraction of samples whose arg-max output equals the label; `model` is a Graph or ModelProto, `data`
+    Samples (read batch by batch) or an input array with its `labels`."""
+    scores, y = predict(model, as_samples(data, labels))
     return float(np.mean(scores.argmax(axis=1) == y))
 
 
 class Evaluator:
     """Evaluates genomes on one split, caching by canonical genome (inactive genes do not matter)."""
 
-    def __init__(self, space: GenomeSpace, x: np.ndarray, y: np.ndarray):
-        self.space, self.x, self.y = space, x, y
+    def __init__(self, space: GenomeSpace, data: Samples):
+        self.space, self.data = space, data
         self.cache: dict[Genome, Evaluation] = {}
 
     def key(self, genome: Genome) -> Genome:
@@ -40,7 +42,7 @@ class Evaluator:
         key = self.key(genome)
         if key not in self.cache:
             graph = self.candidate(key)
-            self.cache[key] = Evaluation(key, accuracy(graph, self.x, self.y), graph.macs(), graph.params())
+            self.cache[key] = Evaluation(key, accuracy(graph, self.data), graph.macs(), graph.params())
         return self.cache[key]
 
     def candidate(self, genome: Genome) -> Graph:

@@ -13,8 +13,7 @@ import json
 import os
 import sqlite3
 
-import numpy as np
-
+from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
 from .objectives import Evaluation
 
@@ -23,11 +22,10 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS evaluations (
     params INTEGER NOT NULL, PRIMARY KEY (search, genome))"""
 
 
-def search_identity(model_bytes: bytes, layout: list, x: np.ndarray, y: np.ndarray) -> str:
+def search_identity(model_bytes: bytes, layout: list, data: Samples) -> str:
     digest = hashlib.sha256(model_bytes)
     digest.update(json.dumps(layout).encode())
-    digest.update(np.ascontiguousarray(x).tobytes())
-    digest.update(np.ascontiguousarray(y).tobytes())
+    digest.update(data.fingerprint().encode())
     return digest.hexdigest()
 
 

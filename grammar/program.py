@@ -9,11 +9,20 @@ from .ast import RuleDecl, Span
 
 @dataclass(frozen=True)
 class DataSpec:
+    """A checked `data` declaration. `parts` holds absolute paths: one part (split by the fractions `split`,
+    seeded) or three (train, val, test); a part is (file,) or (folder,), and (x file, y file) for npy."""
+
     name: str
-    source: str
+    kind: str  # "dataset" | "npz" | "npy" | "images" | "python"
+    source: str  # the built-in dataset's name, or the first path of the first part
     split: tuple[float, float, float]
     seed: int
     span: Span
+    parts: tuple[tuple[str, ...], ...] = ()
+    entry: str | None = None  # python: the function defined in `source`
+    # npz: x, y (array names); images: size (H, W) or None, channels; npz, npy, images: scale, mean, std;
+    # python: kwargs (passed to the function)
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -61,23 +61,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
+    """`check` parses, checks, loads every dataset and parent and checks that they fit; `run` does the same,
+    then the work. Data that fails to read later (an unreadable image) and ONNX Runtime failures are one line."""
+    from stitchc.ir.errors import ExecutionError
+
     try:
         program = load_program(args.spec)
         if args.command == "check":
+            from stitchc.preflight import prepare
+
+            prepare(program)
             print(f"{args.spec}: ok")
             return 0
         from stitchc.run import OutputError, run_program
 
         try:
             run_program(program, args.out, args.workers)
-        except OutputError as error:
+        except (OutputError, DataError) as error:
             return _fail(error)
+        except ExecutionError as error:
+            return _fail(f"{args.spec}: {error}")
         return 0
     except SpecError as error:
         print(error.render(), file=sys.stderr)
-        return EXIT_USAGE
-    except DataError as error:
-        print(f"{args.spec}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
 

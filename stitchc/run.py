@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import onnx
 
-from stitchc.data import Dataset, Split, load_dataset
+from stitchc.data import Dataset
+from stitchc.data.spill import slow_to_read, spill
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
@@ -20,14 +21,16 @@ from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.run_store import RunStore, search_identity
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
-from stitchc.grammar.model_loader import load_parent
-from stitchc.ir import Graph, ModelLoadError
+from stitchc.ir import Graph
+from stitchc.ir.errors import ExecutionError
+from stitchc.ir.samples import Samples
 from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
 from stitchc.stitch.supernet import Supernet, build_supernet
 
+from .preflight import prepare
 from .report import Row, table, write_run
 from .report_html import render
 
@@ -55,8 +58,8 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
     candidates (None: chosen from the cost of an evaluation)."""
     for search in program.searches.values():
         _check_writable(_out_dir(program, search, out))
-    datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
-    models = {name: _load_model(program, name) for name in program.models}
+    inputs = prepare(program)
+    datasets, models = inputs.datasets, inputs.models
     outcomes = []
     for search in program.searches.values():
         out_dir = _out_dir(program, search, out)
@@ -80,13 +83,14 @@ def run_search(
     supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     objective = next(o for o in search.objectives if o.metric == "accuracy")
     dataset = datasets[objective.data]
-    val = dataset.split(objective.split)
+    val = _readable(dataset.split(objective.split), out_dir, f"{search.name}-{objective.split}")
+    test = _readable(dataset.test, out_dir, f"{search.name}-test")
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part)
-    evaluate = Evaluator(space, val.x, val.y)
+    evaluate = Evaluator(space, val)
     seeds = [space.parent_genome(i) for i in range(len(supernet.parents))] + [space.ensemble_genome()]
     box = _hypervolume_box(space, evaluate)
-    workers = workers or auto_workers(box[1], len(val.x))
+    workers = workers or auto_workers(box[1], len(val))
     store = _open_store(out_dir, space, val)
     try:
         evaluate.cache.update(store.load())
@@ -113,12 +117,11 @@ def run_search(
         f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
     )
     parent_rows = [
-        _row(space, evaluate, dataset, evaluate(g), f"parent {name}", name)[0]
-        for g, name in zip(seeds, supernet.parents)
+        _row(space, evaluate, test, evaluate(g), f"parent {name}", name)[0] for g, name in zip(seeds, supernet.parents)
     ]
     rows, exported = [], []
     for index, point in enumerate(front):
-        row, model = _row(space, evaluate, dataset, point, f"front_{index:02d}.onnx", _parent_of(space, point))
+        row, model = _row(space, evaluate, test, point, f"front_{index:02d}.onnx", _parent_of(space, point))
         rows.append(row)
         exported.append(model)
     path = write_run(
@@ -135,11 +138,16 @@ def run_search(
     return SearchOutcome(out_dir, parent_rows, rows)
 
 
-def _open_store(out_dir: str, space: GenomeSpace, val: Split) -> RunStore:
+def _readable(samples: Samples, out_dir: str, name: str) -> Samples:
+    """Samples that every candidate reads: decoded once into the run's cache when reading them decodes files."""
+    return spill(samples, os.path.join(out_dir, "cache"), name) if slow_to_read(samples) else samples
+
+
+def _open_store(out_dir: str, space: GenomeSpace, val: Samples) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
         layout.append([repr(t) for t in space.program.transforms])
-    identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout, val.x, val.y)
+    identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout, val)
     return RunStore(os.path.join(out_dir, STORE_FILE), identity)
 
 
@@ -180,7 +188,7 @@ def compile_supernet(
     cache = os.path.join(out_dir, "cache")
     fit_data = {g.name: datasets[g.data].split(g.split).take(g.samples) for g in groups}
     try:
-        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name].x, cache)]
+        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name], cache)]
         kept = {id(p) for p in repair_cycles(parents, [p for _, p in plans])}
         plans = [(g, p) for g, p in plans if id(p) in kept]
         supernet = build_supernet(parents, [p for _, p in plans], any(g.resize for g in groups))
@@ -189,16 +197,21 @@ def compile_supernet(
         raise SpecError([Diagnostic(program.file, span, str(error))], program.source) from None
     for group in groups:
         own = {p.name for g, p in plans if g is group}
-        _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+        try:
+            _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+        except (ExecutionError, RuntimeError, IndexError) as error:  # ORT, or torch refining on unfit labels
+            cause = " ".join(str(error).split())[:300]
+            message = f"cannot fit the stitches of '{group.name}': {cause}"
+            raise SpecError([Diagnostic(program.file, group.span, message)], program.source) from None
     return supernet
 
 
 def _fit_group(
-    supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Split, cache: str, own: set[str]
+    supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, cache: str, own: set[str]
 ) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
-    errors = fit_supernet(supernet, parents, data.x, cache, only=own)
-    log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data.x)} samples" + _spread(errors, "feature MSE"))
+    errors = fit_supernet(supernet, parents, data, cache, only=own)
+    log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data)} samples" + _spread(errors, "feature MSE"))
     refine = group.refine
     if refine is None:
         return
@@ -206,10 +219,10 @@ def _fit_group(
     from stitchc.stitch.task_refine import refine_on_task
 
     if refine.loss == "feature":
-        errors = refine_stitches(supernet, parents, data.x, cache, refine.epochs, refine.lr, only=own)
+        errors = refine_stitches(supernet, parents, data, cache, refine.epochs, refine.lr, only=own)
         log(f"stitch {group.name}: refined on the feature MSE" + _spread(errors, "feature MSE"))
     else:
-        losses = refine_on_task(supernet, data.x, data.y, refine.epochs, refine.lr, only=own)
+        losses = refine_on_task(supernet, data, None, refine.epochs, refine.lr, only=own)
         log(f"stitch {group.name}: refined on the task loss" + _spread(losses, "cross-entropy"))
 
 
@@ -217,7 +230,7 @@ def _spread(values: dict[str, float], what: str) -> str:
     return f" ({what} {min(values.values()):.3g} .. {max(values.values()):.3g})" if values else ""
 
 
-def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list[StitchPlan]:
+def _plans(stitch: StitchSpec, parents: dict[str, Graph], data: Samples, cache: str) -> list[StitchPlan]:
     """Explicit points from the spec, or automatic matching (optionally weighted by linear CKA)."""
     if stitch.points is not None:
         return [
@@ -226,18 +239,18 @@ def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list
         ]
     similarity = None
     if stitch.similarity == "cka":
-        similarity = cka_similarity(parents[stitch.left], parents[stitch.right], x[:CKA_SAMPLES], cache)
+        similarity = cka_similarity(parents[stitch.left], parents[stitch.right], data.take(CKA_SAMPLES), cache)
     return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 
 def _row(
-    space: GenomeSpace, evaluate: Evaluator, dataset: Dataset, point: Evaluation, label: str, parent: str | None
+    space: GenomeSpace, evaluate: Evaluator, test_data: Samples, point: Evaluation, label: str, parent: str | None
 ) -> tuple[Row, onnx.ModelProto]:
     """Lowers the candidate, checks the ONNX model, and measures its test accuracy on exactly those bytes."""
     graph, steps = space.decode(point.genome)
     model = graph.to_onnx()
     onnx.checker.check_model(model, full_check=True)
-    test = accuracy(model, dataset.test.x, dataset.test.y)
+    test = accuracy(model, test_data)
     return Row(
         label,
         point.genome,
@@ -258,16 +271,6 @@ def _parent_of(space: GenomeSpace, point: Evaluation) -> str | None:
     return None
 
 
-def _load_model(program: Program, name: str) -> Graph:
-    spec = program.models[name]
-    try:
-        return load_parent(spec)
-    except ModelLoadError as error:
-        raise SpecError(
-            [Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}")], program.source
-        ) from None
-
-
 def _check_writable(out_dir: str) -> None:
     """Fails before any work (and without creating anything) when the run folder could not be written."""
     existing = os.path.abspath(out_dir)
@@ -283,4 +286,9 @@ def _out_dir(program: Program, search: SearchSpec, out: str | None) -> str:
     exports = [e for e in program.exports if e.search == search.name]
     if out is not None:
         return out if len(program.searches) == 1 else os.path.join(out, search.name)
-    return exports[0].path if exports else os.path.join("out", search.name)
+    return exports[0].path if exports else os.path.join(_spec_folder(program), "out", search.name)
+
+
+def _spec_folder(program: Program) -> str:
+    """Where the spec's relative paths start: its folder (the working directory for a spec without a file)."""
+    return os.path.dirname(os.path.abspath(program.file)) if program.file != "<spec>" else os.getcwd()

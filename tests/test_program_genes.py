@@ -61,7 +61,7 @@ def test_layout_and_canonical_form(tmp_path, parent_paths, parents, digits):
 
 def test_morphism_steps_keep_accuracy_and_add_macs(tmp_path, parent_paths, parents, digits):
     space, _ = _space(tmp_path, parent_paths, parents, digits)
-    evaluate = Evaluator(space, digits.val.x, digits.val.y)
+    evaluate = Evaluator(space, digits.val)
     parent = evaluate(space.parent_genome(1))
     for op in (1, 2):  # widen, deepen at the parent's first conv
         child = evaluate(_with_step(space, op))

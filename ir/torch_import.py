@@ -2,8 +2,8 @@
 
 Guarantees: the module is exported in eval mode (its training flag is restored afterwards); node
 provenance holds module paths ('layer1.0.conv1') from either exporter; `load_torch` reports a missing
-file, a missing class, a module that cannot be built and weights that cannot be read or do not fit as a
-ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.
+file, a missing class, a module that cannot be built, weights that cannot be read or do not fit, and a
+forward that fails on the declared input as a ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.
 """
 
 from __future__ import annotations
@@ -96,7 +96,12 @@ def load_torch(
         input_type = TensorType(np.dtype(np.float32), tuple(input_type))
     example = _example(input_type)
     symbols = [d for d in (input_type.shape or ())[:1] if isinstance(d, str)]
-    return from_torch(module, example, parent or class_name, batch_dim=symbols[0] if symbols else None)
+    try:
+        return from_torch(module, example, parent or class_name, batch_dim=symbols[0] if symbols else None)
+    except Exception as error:  # the user's forward (or its export) fails in many ways
+        raise ModelLoadError(
+            path, f"{class_name} does not run on {input_type} ({type(error).__name__}: {_first_line(error)})"
+        ) from None
 
 
 def _instantiate(path: str, class_name: str) -> torch.nn.Module:

@@ -25,7 +25,10 @@ class Inputs:
 
 
 def prepare(program: Program) -> Inputs:
-    """Loads the program's data and parents and checks that they fit; raises SpecError with every problem."""
+    """Loads the program's data and parents and checks that they fit; raises SpecError with every problem.
+
+    A torch parent's declared input is compared with its data before the class is built (a net declared for
+    another size usually cannot even run on it); an ONNX parent's input once the file is imported."""
     diagnostics: list[Diagnostic] = []
     datasets, models = {}, {}
     for name, spec in program.data.items():
@@ -33,19 +36,26 @@ def prepare(program: Program) -> Inputs:
             datasets[name] = load_data(spec)
         except DataError as error:
             diagnostics.append(Diagnostic(program.file, spec.span, f"cannot load data '{name}': {error}"))
+    uses = _uses(program)
     for name, spec in program.models.items():
-        try:
-            models[name] = load_parent(spec)
-        except ModelLoadError as error:
-            diagnostics.append(Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}"))
-    for model, data in _uses(program):
-        if model in models and data in datasets:
-            problem = input_mismatch(models[model], datasets[data], data)
-            if problem:
-                diagnostics.append(Diagnostic(program.file, program.models[model].span, f"model '{model}' {problem}"))
+        declared = TensorType(np.dtype(spec.input.dtype), spec.input.shape) if spec.input is not None else None
+        problems = _mismatches(name, declared, uses, datasets) if declared is not None else []
+        if not problems:
+            try:
+                models[name] = load_parent(spec)
+                problems = _mismatches(name, models[name].inputs[0].type, uses, datasets)
+            except ModelLoadError as error:
+                problems = [f"cannot import model '{name}': {error.cause}"]
+        diagnostics += [Diagnostic(program.file, spec.span, problem) for problem in problems]
     if diagnostics:
         raise SpecError(diagnostics, program.source)
     return Inputs(datasets, models)
+
+
+def _mismatches(model: str, wanted: TensorType, uses: list[tuple[str, str]], datasets: dict[str, Dataset]):
+    """One message per dataset the model is used with whose samples its input cannot take."""
+    found = [input_mismatch(wanted, datasets[d], d) for m, d in uses if m == model and d in datasets]
+    return [f"model '{model}' {problem}" for problem in found if problem]
 
 
 def _uses(program: Program) -> list[tuple[str, str]]:
@@ -60,10 +70,9 @@ def _uses(program: Program) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
 
 
-def input_mismatch(graph: Graph, data: Dataset, name: str) -> str | None:
-    """Why the graph's input cannot take the samples of data `name` (both types named), or None when it can.
-    Symbolic (or unknown) dims of the input take any size; the batch dim is not compared."""
-    wanted = graph.inputs[0].type
+def input_mismatch(wanted: TensorType, data: Dataset, name: str) -> str | None:
+    """Why an input of type `wanted` cannot take the samples of data `name` (both types named), or None when
+    it can. Symbolic (or unknown) dims take any size; the batch dim is not compared."""
     given = TensorType(np.dtype(data.train.dtype), (wanted.shape[0] if wanted.shape else "N", *data.train.shape))
     fits = np.dtype(wanted.dtype) == given.dtype and (
         wanted.shape is None

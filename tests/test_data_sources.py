@@ -296,3 +296,18 @@ def test_python_function_that_raises_or_returns_the_wrong_thing(tmp_path):
     assert _error(tmp_path, 'python("make.py:arrays", n = 1, split = [0.6, 0.2, 0.2])') == (
         f"{path}: 1 samples leave the val split empty"
     )
+
+
+def test_decoded_once_into_the_cache_reads_the_same(tmp_path, digits16):
+    from stitchc.data.spill import slow_to_read, spill
+
+    write_pngs(tmp_path / "imgs", digits16[0][:60], digits16[1][:60])
+    data = dataset(tmp_path, 'images("imgs", channels = 1, split = [0.5, 0.25, 0.25], seed = 2)')
+    assert slow_to_read(data.val) and not slow_to_read(load_dataset("sklearn:digits").val)
+    spilled = spill(data.val, str(tmp_path / "cache"), "val")
+    assert not slow_to_read(spilled)
+    for (x1, y1), (x2, y2) in zip(data.val.batches(4), spilled.batches(4)):
+        np.testing.assert_array_equal(x1, x2)
+        np.testing.assert_array_equal(y1, y2)
+    fresh = dataset(tmp_path, 'images("imgs", channels = 1, split = [0.5, 0.25, 0.25], seed = 2)').val
+    assert spilled.fingerprint() == fresh.fingerprint()  # the same content, hashed while spilling

@@ -8,7 +8,6 @@ forward that fails on the declared input as a ModelLoadError naming the file. We
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import warnings
@@ -22,6 +21,7 @@ from .errors import ModelLoadError
 from .graph import Graph
 from .onnx_import import from_onnx
 from .types import TensorType
+from .user_code import import_file
 
 
 def from_torch(
@@ -107,11 +107,8 @@ def load_torch(
 def _instantiate(path: str, class_name: str) -> torch.nn.Module:
     if not os.path.isfile(path):
         raise ModelLoadError(path, "no such file")
-    name = f"stitchc_user_{abs(hash(os.path.abspath(path)))}"
     try:
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        code = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(code)
+        code = import_file(path, "stitchc_user_")
     except Exception as error:  # user code can raise anything
         raise ModelLoadError(path, f"cannot import ({type(error).__name__}: {_first_line(error)})") from None
     cls = getattr(code, class_name, None)
@@ -119,7 +116,7 @@ def _instantiate(path: str, class_name: str) -> torch.nn.Module:
         known = sorted(
             k
             for k, v in vars(code).items()
-            if isinstance(v, type) and issubclass(v, torch.nn.Module) and v.__module__ == name
+            if isinstance(v, type) and issubclass(v, torch.nn.Module) and v.__module__ == code.__name__
         )
         raise ModelLoadError(path, f"no nn.Module class '{class_name}' (defines: {', '.join(known) or 'none'})")
     try:

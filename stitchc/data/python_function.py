@@ -7,13 +7,12 @@ function again (user classes cannot be pickled by name), so the function must be
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import os
 
 import numpy as np
 
 from stitchc.ir.samples import ArrayReader
+from stitchc.ir.user_code import import_file
 
 from .arrays import check_arrays
 from .errors import DataError, first_line
@@ -36,16 +35,13 @@ def python_reader(path: str, entry: str, kwargs: dict):
 
 
 def _call(path: str, entry: str, kwargs: dict):
-    name = f"stitchc_user_data_{abs(hash(os.path.abspath(path)))}"
     try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = import_file(path, "stitchc_user_data_")
     except Exception as error:  # user code can raise anything
         raise DataError(f"{path}: cannot import ({type(error).__name__}: {first_line(error)})") from None
     function = getattr(module, entry, None)
     if not callable(function):
-        known = sorted(k for k, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == name)
+        known = sorted(k for k, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__)
         raise DataError(f"{path}: no function '{entry}' (defines: {', '.join(known) or 'none'})")
     try:
         return function(**kwargs)

@@ -154,7 +154,7 @@ class PipelineSpec:
 @dataclass(frozen=True)
 class ExportSpec:
     search: str
-    path: str
+    path: str  # absolute: a relative folder in the spec starts at the spec's folder
     format: str
     span: Span
 

@@ -78,7 +78,11 @@ def main() -> None:
     parser.add_argument("--root", default="/tmp/stitchc-rss")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--in-memory", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--build", help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=2000, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build:
+        return build(args.build, args.count)
     if args.measure:
         return measure(args.measure, args.in_memory)
     peaks = []

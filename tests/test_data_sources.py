@@ -3,6 +3,7 @@ how they split and normalise, and the one-line error naming the file and the cau
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import numpy as np
@@ -311,3 +312,22 @@ def test_decoded_once_into_the_cache_reads_the_same(tmp_path, digits16):
         np.testing.assert_array_equal(y1, y2)
     fresh = dataset(tmp_path, 'images("imgs", channels = 1, split = [0.5, 0.25, 0.25], seed = 2)').val
     assert spilled.fingerprint() == fresh.fingerprint()  # the same content, hashed while spilling
+
+
+@pytest.mark.slow
+def test_evaluating_a_parent_over_an_image_folder_is_bounded_by_the_batch(tmp_path):
+    """Peak RSS while evaluating over 6,000 images grows no more than over 600 (bench/data_rss.py, 20,000)."""
+    import subprocess
+    import sys
+
+    bench = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "data_rss.py")
+    growth = []
+    for count in (600, 6000):
+        folder = str(tmp_path / f"mnist{count}")
+        subprocess.run([sys.executable, bench, "--build", folder, "--count", str(count)], check=True)
+        line = subprocess.run(
+            [sys.executable, bench, "--measure", folder], check=True, capture_output=True, text=True
+        ).stdout
+        before, after = (float(part.split()[-1]) for part in line.split(" MiB")[:2])
+        growth.append(after - before)
+    assert growth[1] <= growth[0] + 8, growth  # MiB: 10× the images, not 10× the memory

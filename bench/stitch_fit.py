@@ -19,7 +19,7 @@ import numpy as np
 
 from stitchc.grammar.checker import load_program
 from stitchc.ir import load_onnx
-from stitchc.data import load_dataset
+from stitchc.data import load_data
 from stitchc.stitch.fit import fit_supernet, parent_features
 from stitchc.stitch.refine import refine_stitches
 from stitchc.stitch.supernet import auto_supernet
@@ -50,9 +50,9 @@ def main() -> None:
     program = load_program(args.spec)
     stitch = next(iter(program.stitches.values()))
     data_spec = program.data[stitch.data]
-    data = load_dataset(data_spec.source, data_spec.split, data_spec.seed)
+    data = load_data(data_spec)
     parents = {name: load_onnx(program.models[name].path, name) for name in (stitch.left, stitch.right)}
-    fit_x, check_x = data.train.x[: args.samples], data.val.x
+    fit_x, check_x = data.train.take(args.samples), data.val
     cache = tempfile.mkdtemp(prefix="stitchc-bench-")
     closed, sgd = auto_supernet(parents), auto_supernet(parents)
     parent_features(closed.stitches, parents, fit_x, cache)  # warm the feature cache for both methods

@@ -14,7 +14,8 @@ import numpy as np
 import onnx
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 from stitchc.ir import Graph
-from stitchc.ir.runtime import run
+from stitchc.ir.runtime import predict
+from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
 
 from .genome_space import GenomeSpace
@@ -42,15 +43,15 @@ def split_keys(objectives: tuple[ObjectiveSpec, ...]) -> list[SplitKey]:
     return list(dict.fromkeys((o.data, o.split) for o in objectives if o.data is not None))
 
 
-def scores(model: onnx.ModelProto, split) -> np.ndarray:
-    """The model's first output over every sample of a split."""
-    return run(model, split.x)[0]
+def scores(model: onnx.ModelProto, split: Samples) -> tuple[np.ndarray, np.ndarray]:
+    """The model's first output over every sample of a split, read batch by batch, and the split's labels."""
+    return predict(model, split)
 
 
 def measure(
     graph: Graph,
     objectives: tuple[ObjectiveSpec, ...],
-    splits: dict[SplitKey, object],
+    splits: dict[SplitKey, Samples],
     metrics: dict[str, MetricSpec],
     model: onnx.ModelProto | None = None,
 ) -> tuple[float, ...]:
@@ -64,12 +65,11 @@ def measure(
         if objective.data is None:
             values.append(COST_METRICS[objective.metric](graph, **arguments))
             continue
-        key = (objective.data, objective.split)
-        labels = splits[key].y
+        output, labels = outputs[(objective.data, objective.split)]
         if objective.metric in metrics:
-            values.append(user_metric(metrics[objective.metric], outputs[key], labels))
+            values.append(user_metric(metrics[objective.metric], output, labels))
         else:
-            values.append(SCORE_METRICS[objective.metric](outputs[key], labels, **arguments))
+            values.append(SCORE_METRICS[objective.metric](output, labels, **arguments))
     return tuple(values)
 
 
@@ -82,7 +82,7 @@ class Evaluator:
         self,
         space: GenomeSpace,
         objectives: tuple[ObjectiveSpec, ...],
-        splits: dict[SplitKey, object],
+        splits: dict[SplitKey, Samples],
         metrics: dict[str, MetricSpec] | None = None,
     ):
         self.space, self.objectives, self.splits = space, tuple(objectives), splits

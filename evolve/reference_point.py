@@ -47,7 +47,7 @@ def _axis(objective: ObjectiveSpec, index: int, metrics, splits, parents, supern
             return Axis(2 * sum(own), min(own) / 2, log=True)
         total = supernet.macs() if name == "macs" else supernet.params()
         return Axis(max(total, min(own) + 1), max(1, min(own) // 2), log=True)
-    labels = splits[(objective.data, objective.split)].y
+    labels = splits[(objective.data, objective.split)].labels()
     if name == "loss":
         return Axis(math.log(int(labels.max()) + 1), 0.0)
     targets = labels.astype(np.float64)

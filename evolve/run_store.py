@@ -16,9 +16,9 @@ import json
 import os
 import sqlite3
 
-import numpy as np
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 from stitchc.ir.runtime import providers
+from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
 
 from .objectives import Evaluation, split_keys
@@ -35,15 +35,14 @@ def search_identity(model_bytes: bytes, layout: list) -> str:
     return digest.hexdigest()
 
 
-def objectives_identity(objectives: tuple[ObjectiveSpec, ...], metrics: dict[str, MetricSpec], splits: dict) -> str:
+def objectives_identity(objectives: tuple[ObjectiveSpec, ...], metrics: dict[str, MetricSpec], splits: dict[tuple[str, str], Samples]) -> str:
     """A hash of everything an objective's value depends on besides the candidate."""
     digest = hashlib.sha256(json.dumps([o.label for o in objectives]).encode())
     for name in sorted({o.metric for o in objectives} & set(metrics)):
         with open(metrics[name].path, "rb") as handle:
             digest.update(f"{name}={metrics[name].function}".encode() + handle.read())
     for key in split_keys(objectives):
-        digest.update(np.ascontiguousarray(splits[key].x).tobytes())
-        digest.update(np.ascontiguousarray(splits[key].y).tobytes())
+        digest.update(splits[key].fingerprint().encode())  # a content hash, read once per split
     if any(o.metric == "latency" for o in objectives):
         digest.update(json.dumps(providers()).encode())
     return digest.hexdigest()

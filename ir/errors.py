@@ -8,3 +8,7 @@ class ModelLoadError(Exception):
         super().__init__(f"{path}: {cause}")
         self.path = path
         self.cause = cause
+
+
+class ExecutionError(Exception):
+    """ONNX Runtime refused or failed to run a model; the message is its cause, on one line."""

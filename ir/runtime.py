@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 
 import numpy as np
 import onnx
 
+from .errors import ExecutionError
 from .graph import Graph
+from .samples import Samples
 
 
 @functools.lru_cache(maxsize=1)
@@ -64,3 +67,32 @@ def run(model: Graph | onnx.ModelProto, inputs: np.ndarray | dict, batch: int = 
     name = sess.get_inputs()[0].name
     chunks = [sess.run(None, {name: inputs[i : i + batch]}) for i in range(0, len(inputs), batch)]
     return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
+
+
+@contextlib.contextmanager
+def ort_errors(what: str):
+    """Turns ONNX Runtime's exceptions inside the block into one-line ExecutionErrors about `what`."""
+    try:
+        yield
+    except Exception as error:
+        if not type(error).__module__.startswith("onnxruntime"):
+            raise
+        cause = " ".join(str(error).split()).replace("[ONNXRuntimeError] : ", "")
+        raise ExecutionError(f"ONNX Runtime failed on {what}: {cause[:400]}") from None
+
+
+def predict(model: Graph | onnx.ModelProto, samples: Samples, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """The model's first output on every sample and the labels, batch by batch (inputs in memory: one batch).
+
+    Raises ExecutionError when ONNX Runtime cannot build or run the model."""
+    name = model.name if isinstance(model, Graph) else model.graph.name
+    outputs, labels = [], []
+    with ort_errors(f"model '{name}'"):
+        sess = session(model)
+        feed = sess.get_inputs()[0].name
+        for x, y in samples.batches(batch):
+            outputs.append(sess.run(None, {feed: x})[0])
+            labels.append(y)
+    if not outputs:
+        raise ExecutionError(f"no samples to run model '{name}' on")
+    return np.concatenate(outputs), np.concatenate(labels)

@@ -2,13 +2,12 @@
 
 Guarantees: the module is exported in eval mode (its training flag is restored afterwards); node
 provenance holds module paths ('layer1.0.conv1') from either exporter; `load_torch` reports a missing
-file, a missing class, a module that cannot be built and weights that cannot be read or do not fit as a
-ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.
+file, a missing class, a module that cannot be built, weights that cannot be read or do not fit, and a
+forward that fails on the declared input as a ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import warnings
@@ -22,6 +21,7 @@ from .errors import ModelLoadError
 from .graph import Graph
 from .onnx_import import from_onnx
 from .types import TensorType
+from .user_code import import_file
 
 
 def from_torch(
@@ -96,17 +96,19 @@ def load_torch(
         input_type = TensorType(np.dtype(np.float32), tuple(input_type))
     example = _example(input_type)
     symbols = [d for d in (input_type.shape or ())[:1] if isinstance(d, str)]
-    return from_torch(module, example, parent or class_name, batch_dim=symbols[0] if symbols else None)
+    try:
+        return from_torch(module, example, parent or class_name, batch_dim=symbols[0] if symbols else None)
+    except Exception as error:  # the user's forward (or its export) fails in many ways
+        raise ModelLoadError(
+            path, f"{class_name} does not run on {input_type} ({type(error).__name__}: {_first_line(error)})"
+        ) from None
 
 
 def _instantiate(path: str, class_name: str) -> torch.nn.Module:
     if not os.path.isfile(path):
         raise ModelLoadError(path, "no such file")
-    name = f"stitchc_user_{abs(hash(os.path.abspath(path)))}"
     try:
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        code = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(code)
+        code = import_file(path, "stitchc_user_")
     except Exception as error:  # user code can raise anything
         raise ModelLoadError(path, f"cannot import ({type(error).__name__}: {_first_line(error)})") from None
     cls = getattr(code, class_name, None)
@@ -114,7 +116,7 @@ def _instantiate(path: str, class_name: str) -> torch.nn.Module:
         known = sorted(
             k
             for k, v in vars(code).items()
-            if isinstance(v, type) and issubclass(v, torch.nn.Module) and v.__module__ == name
+            if isinstance(v, type) and issubclass(v, torch.nn.Module) and v.__module__ == code.__name__
         )
         raise ModelLoadError(path, f"no nn.Module class '{class_name}' (defines: {', '.join(known) or 'none'})")
     try:

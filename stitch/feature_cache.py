@@ -16,7 +16,8 @@ import tempfile
 import numpy as np
 
 from stitchc.ir import Graph
-from stitchc.ir.runtime import session
+from stitchc.ir.runtime import ort_errors, session
+from stitchc.ir.samples import Samples, as_samples
 
 from .points import Point
 
@@ -51,20 +52,22 @@ def _probe(graph: Graph, points: list[Point]) -> Graph:
 
 
 def cached_features(
-    graph: Graph, points: list[Point], x: np.ndarray, folder: str, budget: int = DEFAULT_BUDGET
+    graph: Graph, points: list[Point], x: Samples | np.ndarray, folder: str, budget: int = DEFAULT_BUDGET
 ) -> dict[int, np.ndarray]:
-    """id(point value) -> memory-mapped features [len(x), ...] of that point."""
+    """id(point value) -> memory-mapped features [len(x), ...] of that point; `x` is read batch by batch."""
+    x = as_samples(x)
     model = _probe(graph, points).to_onnx()
     digest = hashlib.sha1(model.SerializeToString(deterministic=True))
-    digest.update(np.ascontiguousarray(x).tobytes())
+    digest.update(x.fingerprint().encode())
     key = digest.hexdigest()[:16]
     paths = [os.path.join(folder, f"{graph.name}-{key}-{i}.npy") for i in range(len(points))]
     if not all(os.path.exists(p) for p in paths):
-        _compute(model, points, x, paths, batch_size(points, budget, MAX_BATCH))
+        with ort_errors(f"the features of parent '{graph.name}'"):
+            _compute(model, points, x, paths, batch_size(points, budget, MAX_BATCH))
     return {id(p.value): np.load(path, mmap_mode="r") for p, path in zip(points, paths)}
 
 
-def _compute(model, points: list[Point], x: np.ndarray, paths: list[str], batch: int) -> None:
+def _compute(model, points: list[Point], x: Samples, paths: list[str], batch: int) -> None:
     os.makedirs(os.path.dirname(paths[0]), exist_ok=True)
     temporary = [p + ".partial.npy" for p in paths]
     arrays = [
@@ -73,8 +76,8 @@ def _compute(model, points: list[Point], x: np.ndarray, paths: list[str], batch:
     ]
     sess = session(model)
     name = sess.get_inputs()[0].name
-    for start in range(0, len(x), batch):
-        for array, features in zip(arrays, sess.run(None, {name: x[start : start + batch]})):
+    for start, (inputs, _) in zip(range(0, len(x), batch), x.batches(batch)):
+        for array, features in zip(arrays, sess.run(None, {name: inputs})):
             array[start : start + batch] = features
     for array, partial, final in zip(arrays, temporary, paths):
         array.flush()

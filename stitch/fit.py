@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stitchc.ir import Graph
+from stitchc.ir.samples import Samples
 
 from .feature_cache import DEFAULT_BUDGET, batch_size, cached_features, feature_folder
 from .points import Point
@@ -120,7 +121,11 @@ def set_stitch(stitch: Stitch, weight: np.ndarray, bias: np.ndarray) -> None:
 
 
 def parent_features(
-    stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str, budget: int = DEFAULT_BUDGET
+    stitches: list[Stitch],
+    parents: dict[str, Graph],
+    x: Samples | np.ndarray,
+    folder: str,
+    budget: int = DEFAULT_BUDGET,
 ) -> dict[int, np.ndarray]:
     """Cached features of every point the stitches read or replace, per parent, in `folder`."""
     features = {}
@@ -137,20 +142,20 @@ def parent_features(
 def fit_supernet(
     supernet: Supernet,
     parents: dict[str, Graph],
-    x: np.ndarray,
+    x: Samples | np.ndarray,
     cache: str | None = None,
     budget: int = DEFAULT_BUDGET,
     only: set[str] | None = None,
 ) -> dict[str, float]:
-    """Fits every stitch (or those named in `only`) on inputs `x` in one streaming pass; returns the feature
-    MSE per stitch name."""
+    """Fits every stitch (or those named in `only`) on inputs `x` (read batch by batch into the feature cache)
+    in one streaming pass; returns the feature MSE per stitch name."""
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
     with feature_folder(cache) as folder:
         return _fit(stitches, parents, x, folder, budget)
 
 
 def _fit(
-    stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, folder: str, budget: int
+    stitches: list[Stitch], parents: dict[str, Graph], x: Samples | np.ndarray, folder: str, budget: int
 ) -> dict[str, float]:
     features = parent_features(stitches, parents, x, folder, budget)
     stats = {

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from stitchc.ir import Graph
+from stitchc.ir.samples import Samples
 
 from .feature_cache import feature_folder
 from .fit import parent_features, resample_source, set_stitch
@@ -40,7 +41,7 @@ def _parameters(stitch: Stitch, reset: bool, generator: torch.Generator) -> tupl
 def refine_stitches(
     supernet: Supernet,
     parents: dict[str, Graph],
-    x: np.ndarray,
+    x: Samples | np.ndarray,
     cache: str | None = None,
     epochs: int = 3,
     lr: float = 1e-3,

@@ -11,17 +11,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from stitchc.ir.samples import Samples, as_samples
+
 from .decode import decode
 
 from .fit import set_stitch
 from .refine import recipe
 from .supernet import Stitch, Supernet
 
+EVAL_BATCH = 256
+
 
 def refine_on_task(
     supernet: Supernet,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: Samples | np.ndarray,
+    y: np.ndarray | None = None,
     epochs: int = 3,
     lr: float = 1e-3,
     weight_decay: float = 1e-5,
@@ -29,19 +33,20 @@ def refine_on_task(
     seed: int = 0,
     only: set[str] | None = None,
 ) -> dict[str, float]:
-    """Trains each stitch (or those named in `only`) on the task loss; returns its final mean loss on `x`."""
+    """Trains each stitch (or those named in `only`) on the task loss; returns its final mean loss on `x`
+    (Samples, read one mini-batch at a time, or inputs with their labels `y`)."""
+    data = as_samples(x, y)
     losses = {}
     for stitch in supernet.stitches:
         if only is None or stitch.name in only:
-            losses[stitch.name] = _train(supernet, stitch, x, y, epochs, lr, weight_decay, batch, seed)
+            losses[stitch.name] = _train(supernet, stitch, data, epochs, lr, weight_decay, batch, seed)
     return losses
 
 
 def _train(
     supernet: Supernet,
     stitch: Stitch,
-    x: np.ndarray,
-    y: np.ndarray,
+    data: Samples,
     epochs: int,
     lr: float,
     weight_decay: float,
@@ -52,17 +57,21 @@ def _train(
     names = (stitch.weight.name, stitch.bias.name)
     module = candidate.to_torch(trainable=set(names))
     weight, bias = (getattr(module, module.stitchc_constants[n]) for n in names)
-    optimiser, schedule = recipe([weight, bias], lr, weight_decay, epochs * ((len(x) + batch - 1) // batch))
+    optimiser, schedule = recipe([weight, bias], lr, weight_decay, epochs * ((len(data) + batch - 1) // batch))
     generator = torch.Generator().manual_seed(seed)
-    inputs, labels = torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(epochs):
-        for index in torch.randperm(len(x), generator=generator).split(batch):
+        for index in torch.randperm(len(data), generator=generator).split(batch):
+            inputs, labels = (torch.from_numpy(a) for a in data.read(index.numpy()))
             optimiser.zero_grad()
-            torch.nn.functional.cross_entropy(module(inputs[index]), labels[index]).backward()
+            torch.nn.functional.cross_entropy(module(inputs), labels).backward()
             optimiser.step()
             schedule.step()
     with torch.no_grad():
         set_stitch(
             stitch, weight.detach().double().numpy().reshape(weight.shape[0], -1).T, bias.detach().double().numpy()
         )
-        return float(torch.nn.functional.cross_entropy(module(inputs), labels))
+        total = sum(
+            float(torch.nn.functional.cross_entropy(module(torch.from_numpy(x)), torch.from_numpy(y), reduction="sum"))
+            for x, y in data.batches(EVAL_BATCH)
+        )
+        return total / len(data)

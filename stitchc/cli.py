@@ -66,10 +66,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
+    """`check` parses, checks, loads every dataset and parent and checks that they fit; `run` does the same,
+    then the work. Data that fails to read later (an unreadable image) and ONNX Runtime failures are one line."""
+    from stitchc.ir.errors import ExecutionError
+
     try:
         program = load_program(args.spec)
         from stitchc.evolve.metrics.user import MetricError
-        from stitchc.run import OutputError, prepare, run_program
+        from stitchc.preflight import prepare
+        from stitchc.run import OutputError, run_program
 
         if args.command == "check":
             prepare(program)
@@ -77,14 +82,13 @@ def _run(args) -> int:
             return 0
         try:
             run_program(program, args.out, args.workers)
-        except (OutputError, MetricError) as error:
+        except (OutputError, MetricError, DataError) as error:
             return _fail(error)
+        except ExecutionError as error:
+            return _fail(f"{args.spec}: {error}")
         return 0
     except SpecError as error:
         print(error.render(), file=sys.stderr)
-        return EXIT_USAGE
-    except DataError as error:
-        print(f"{args.spec}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
 

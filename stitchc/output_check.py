@@ -18,7 +18,7 @@ def check_outputs(program: Program, datasets: dict[str, Dataset], models: dict[s
         for objective in search.objectives:
             if objective.data is None:
                 continue
-            labels = datasets[objective.data].split(objective.split).y
+            labels = datasets[objective.data].split(objective.split).labels()
             for name in parents:
                 why = output_mismatch(objective, name, models[name].outputs[0].type, labels)
                 if why is not None:

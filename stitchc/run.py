@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import onnx
 
-from stitchc.data import Dataset, Split, load_dataset
+from stitchc.data import Dataset
+from stitchc.data.spill import slow_to_read, spill
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
@@ -20,16 +21,17 @@ from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.reference_point import reference_axes
 from stitchc.evolve.run_store import RunStore, objectives_identity, search_identity
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
-from stitchc.grammar.model_loader import load_parent
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
-from stitchc.ir import Graph, ModelLoadError
+from stitchc.ir import Graph
+from stitchc.ir.errors import ExecutionError
+from stitchc.ir.samples import Samples
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
 from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.supernet import Supernet, build_supernet
 
-from .output_check import check_outputs
+from .preflight import prepare
 from .report import Columns, Row, table, write_run
 from .report_html import render
 
@@ -56,7 +58,8 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
     candidates (None: chosen from the cost of an evaluation)."""
     for search in program.searches.values():
         _check_writable(_out_dir(program, search, out))
-    datasets, models = prepare(program)
+    inputs = prepare(program)
+    datasets, models = inputs.datasets, inputs.models
     outcomes = []
     for search in program.searches.values():
         out_dir = _out_dir(program, search, out)
@@ -65,15 +68,6 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
             raise OutputError(f"{error.filename or out_dir}: cannot write ({error.strerror or error})") from None
     return outcomes
-
-
-def prepare(program: Program) -> tuple[dict[str, Dataset], dict[str, Graph]]:
-    """Loads every dataset and parent, and checks before any work that each parent's output fits every metric
-    it will be scored by (SpecError located at the objective otherwise)."""
-    datasets = {name: load_dataset(d.source, d.split, d.seed) for name, d in program.data.items()}
-    models = {name: _load_model(program, name) for name in program.models}
-    check_outputs(program, datasets, models)
-    return datasets, models
 
 
 def run_search(
@@ -119,10 +113,10 @@ def _evolve(
     """Evaluates the parents (the reference point depends on them), then runs the seeded search; evaluations
     come from and go to the run store."""
     objectives = search.objectives
-    splits = {key: datasets[key[0]].split(key[1]) for key in split_keys(objectives)}
+    splits = {key: _readable(datasets, key, out_dir) for key in split_keys(objectives)}
     evaluate = Evaluator(space, objectives, splits, program.metrics)
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
-    samples = sum(len(split.x) for split in splits.values())
+    samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
     store = _open_store(out_dir, space, program, objectives, splits)
     try:
@@ -160,7 +154,7 @@ def _export(
 ) -> SearchOutcome:
     """Measures the parents and the front on the test splits, writes the run folder, prints the table."""
     space = searched.space
-    tests = _test_objectives(search.objectives, datasets)
+    tests = _test_objectives(search.objectives, datasets, out_dir)
     parent_rows = [
         _row(space, program, tests, evaluation, f"parent {name}", name)[0]
         for evaluation, name in zip(searched.parents, space.supernet.parents)
@@ -179,7 +173,7 @@ def _export(
 
 
 def _open_store(
-    out_dir: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Split]
+    out_dir: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Samples]
 ) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
@@ -221,7 +215,7 @@ def compile_supernet(
     cache = os.path.join(out_dir, "cache")
     fit_data = {g.name: datasets[g.data].split(g.split).take(g.samples) for g in groups}
     try:
-        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name].x, cache)]
+        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name], cache)]
         kept = {id(p) for p in repair_cycles(parents, [p for _, p in plans])}
         plans = [(g, p) for g, p in plans if id(p) in kept]
         supernet = build_supernet(parents, [p for _, p in plans], any(g.resize for g in groups))
@@ -230,16 +224,21 @@ def compile_supernet(
         raise SpecError([Diagnostic(program.file, span, str(error))], program.source) from None
     for group in groups:
         own = {p.name for g, p in plans if g is group}
-        _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+        try:
+            _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+        except (ExecutionError, RuntimeError, IndexError) as error:  # ORT, or torch refining on unfit labels
+            cause = " ".join(str(error).split())[:300]
+            message = f"cannot fit the stitches of '{group.name}': {cause}"
+            raise SpecError([Diagnostic(program.file, group.span, message)], program.source) from None
     return supernet
 
 
 def _fit_group(
-    supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Split, cache: str, own: set[str]
+    supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, cache: str, own: set[str]
 ) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
-    errors = fit_supernet(supernet, parents, data.x, cache, only=own)
-    log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data.x)} samples" + _spread(errors, "feature MSE"))
+    errors = fit_supernet(supernet, parents, data, cache, only=own)
+    log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data)} samples" + _spread(errors, "feature MSE"))
     refine = group.refine
     if refine is None:
         return
@@ -247,10 +246,10 @@ def _fit_group(
     from stitchc.stitch.task_refine import refine_on_task
 
     if refine.loss == "feature":
-        errors = refine_stitches(supernet, parents, data.x, cache, refine.epochs, refine.lr, only=own)
+        errors = refine_stitches(supernet, parents, data, cache, refine.epochs, refine.lr, only=own)
         log(f"stitch {group.name}: refined on the feature MSE" + _spread(errors, "feature MSE"))
     else:
-        losses = refine_on_task(supernet, data.x, data.y, refine.epochs, refine.lr, only=own)
+        losses = refine_on_task(supernet, data, None, refine.epochs, refine.lr, only=own)
         log(f"stitch {group.name}: refined on the task loss" + _spread(losses, "cross-entropy"))
 
 
@@ -258,7 +257,7 @@ def _spread(values: dict[str, float], what: str) -> str:
     return f" ({what} {min(values.values()):.3g} .. {max(values.values()):.3g})" if values else ""
 
 
-def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list[StitchPlan]:
+def _plans(stitch: StitchSpec, parents: dict[str, Graph], data: Samples, cache: str) -> list[StitchPlan]:
     """Explicit points from the spec, or automatic matching (optionally weighted by linear CKA)."""
     if stitch.points is not None:
         return [
@@ -267,14 +266,20 @@ def _plans(stitch: StitchSpec, parents: dict[str, Graph], x, cache: str) -> list
         ]
     similarity = None
     if stitch.similarity == "cka":
-        similarity = cka_similarity(parents[stitch.left], parents[stitch.right], x[:CKA_SAMPLES], cache)
+        similarity = cka_similarity(parents[stitch.left], parents[stitch.right], data.take(CKA_SAMPLES), cache)
     return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 
-def _test_objectives(objectives: tuple, datasets: dict[str, Dataset]):
+def _test_objectives(objectives: tuple, datasets: dict[str, Dataset], out_dir: str):
     """The objectives measured on data, again on the test split of their data: (objectives, splits)."""
     tests = tuple({t.label: t for t in (o.on_split("test") for o in objectives if o.data is not None)}.values())
-    return tests, {key: datasets[key[0]].test for key in split_keys(tests)}
+    return tests, {key: _readable(datasets, key, out_dir) for key in split_keys(tests)}
+
+
+def _readable(datasets: dict[str, Dataset], key: SplitKey, out_dir: str) -> Samples:
+    """The split every candidate reads: decoded once into the run's cache when reading it decodes files."""
+    samples = datasets[key[0]].split(key[1])
+    return spill(samples, os.path.join(out_dir, "cache"), "-".join(key)) if slow_to_read(samples) else samples
 
 
 def _row(
@@ -296,16 +301,6 @@ def _parent_of(space: GenomeSpace, point: Evaluation) -> str | None:
     return None
 
 
-def _load_model(program: Program, name: str) -> Graph:
-    spec = program.models[name]
-    try:
-        return load_parent(spec)
-    except ModelLoadError as error:
-        raise SpecError(
-            [Diagnostic(program.file, spec.span, f"cannot import model '{name}': {error.cause}")], program.source
-        ) from None
-
-
 def _check_writable(out_dir: str) -> None:
     """Fails before any work (and without creating anything) when the run folder could not be written."""
     existing = os.path.abspath(out_dir)
@@ -321,4 +316,9 @@ def _out_dir(program: Program, search: SearchSpec, out: str | None) -> str:
     exports = [e for e in program.exports if e.search == search.name]
     if out is not None:
         return out if len(program.searches) == 1 else os.path.join(out, search.name)
-    return exports[0].path if exports else os.path.join("out", search.name)
+    return exports[0].path if exports else os.path.join(_spec_folder(program), "out", search.name)
+
+
+def _spec_folder(program: Program) -> str:
+    """Where the spec's relative paths start: its folder (the working directory for a spec without a file)."""
+    return os.path.dirname(os.path.abspath(program.file)) if program.file != "<spec>" else os.getcwd()

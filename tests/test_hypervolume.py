@@ -15,6 +15,7 @@ from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation
 from stitchc.evolve.reference_point import reference_axes
+from stitchc.ir.samples import as_samples
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 
 
@@ -57,6 +58,11 @@ def _objective(metric: str, direction: str, data: bool = True, args=()) -> Objec
     return ObjectiveSpec(direction, metric, "d" if data else None, "val" if data else None, args)
 
 
+def _labelled(labels: np.ndarray):
+    """Samples with these labels (the inputs do not matter to a reference point)."""
+    return as_samples(np.zeros((len(labels), 1), np.float32), labels)
+
+
 def test_reference_point_of_every_kind_of_objective():
     objectives = (
         _objective("accuracy", "maximize"),
@@ -69,10 +75,9 @@ def test_reference_point_of_every_kind_of_objective():
         _objective("params", "minimize", data=False),
         _objective("latency", "minimize", data=False, args=(("batch", 1),)),
     )
-    labels = SimpleNamespace(y=np.array([0, 9, 3, 3]))  # ten classes
-    splits = {("d", "val"): labels}
-    mse_targets = {("d", "val"): SimpleNamespace(y=np.array([[0.0, 0.0], [2.0, 4.0]]))}  # variances 1 and 4
-    mae_targets = {("d", "val"): SimpleNamespace(y=np.array([1.0, 2.0, 10.0]))}  # median 2: |1-2|, 0, 8
+    splits = {("d", "val"): _labelled(np.array([0, 9, 3, 3]))}  # ten classes
+    mse_targets = {("d", "val"): _labelled(np.array([[0.0, 0.0], [2.0, 4.0]]))}  # variances 1 and 4
+    mae_targets = {("d", "val"): _labelled(np.array([1.0, 2.0, 10.0]))}  # median 2: |1-2|, 0, 8
     metrics = {"mine": MetricSpec("mine", "m.py", "f", (0.2, 0.9), None)}
     parents = [
         Evaluation((0,), (0, 0, 0, 0, 0, 0, 100, 30, 0.2), 100, 30),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from stitchc.evolve.metrics.registry import COST_METRICS, SCORE_METRICS
 from stitchc.evolve.metrics.regression import mae, mse
 from stitchc.evolve.metrics.topk import topk
 from stitchc.evolve.metrics.user import MetricError, user_metric
+from stitchc.ir.samples import as_samples
 from stitchc.evolve.objectives import measure, scores
 from stitchc.grammar.metric_table import BUILTIN_METRICS
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
@@ -162,8 +162,7 @@ def test_measure_every_classification_objective_of_one_model(parent_paths, digit
         _cost("latency", (("batch", 4),)),
     )
     values = measure(graph, objectives, {("digits", "val"): digits.val}, {})
-    logits = scores(graph.to_onnx(), digits.val)
-    y = digits.val.y
+    logits, y = scores(graph.to_onnx(), digits.val)
     probabilities = np.exp(logits - logits.max(1, keepdims=True))
     probabilities /= probabilities.sum(1, keepdims=True)
     expected = [
@@ -198,7 +197,7 @@ def test_measure_regression_objectives_of_a_linear_model(tmp_path):
     model = stitchc.load(str(tmp_path / "linear.onnx"), "r")
     x = rng.normal(size=(100, 3)).astype(np.float32)
     targets = x @ weight + rng.normal(scale=0.1, size=(100, 2))
-    split = SimpleNamespace(x=x, y=targets)
+    split = as_samples(x, targets)
     objectives = (_on("mse", "r"), _on("mae", "r"), _cost("params"))
     values = measure(model, objectives, {("r", "val"): split}, {})
     outputs = x @ weight

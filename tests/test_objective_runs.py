@@ -95,12 +95,11 @@ def test_front_values_are_those_of_the_exported_models(three, digits):
     for point in _front(three)["front"]:
         model = onnx.load(str(three / point["file"]))
         for split in ("val", "test"):
-            data = getattr(digits, split)
-            logits = scores(model, data)
-            measured = {"f1": skm.f1_score(data.y, logits.argmax(1), average="macro")}
+            logits, labels = scores(model, getattr(digits, split))
+            measured = {"f1": skm.f1_score(labels, logits.argmax(1), average="macro")}
             probabilities = np.exp(logits - logits.max(1, keepdims=True))
             measured["loss"] = skm.log_loss(
-                data.y, probabilities / probabilities.sum(1, keepdims=True), labels=range(10)
+                labels, probabilities / probabilities.sum(1, keepdims=True), labels=range(10)
             )
             values = point["objectives"] if split == "val" else point["test"]
             assert math.isclose(values[f"f1(digits.{split})"], measured["f1"], rel_tol=1e-12)
@@ -130,7 +129,7 @@ def test_a_user_metric_is_an_objective(tmp_path, parent_paths, digits):
     document = _front(tmp_path / "out")
     assert document["objectives"][0]["reference"] == 0.0 and document["objectives"][0]["ideal"] == 1.0
     for point in document["front"]:
-        predicted = scores(onnx.load(str(tmp_path / "out" / point["file"])), digits.test).argmax(1)
+        predicted = scores(onnx.load(str(tmp_path / "out" / point["file"])), digits.test)[0].argmax(1)
         expected = skm.balanced_accuracy_score(digits.test.y, predicted)
         assert math.isclose(point["test"]["balanced(digits.test)"], expected, rel_tol=1e-12)
 
@@ -161,7 +160,7 @@ def test_the_run_store_is_keyed_by_the_objective_set(tmp_path, parent_paths, cap
     assert main(["run", f1, "--out", str(out)]) == 0
     assert "reused" not in capsys.readouterr().err  # the accuracy numbers are not taken for F1
     for point in _front(out)["front"]:
-        predicted = scores(onnx.load(str(out / point["file"])), digits.val).argmax(1)
+        predicted = scores(onnx.load(str(out / point["file"])), digits.val)[0].argmax(1)
         assert point["objectives"]["f1(digits.val)"] == skm.f1_score(digits.val.y, predicted, average="macro")
     accuracy = _spec(tmp_path, parent_paths, "[maximize accuracy(digits.val), minimize macs]")
     assert main(["run", accuracy, "--out", str(out)]) == 0

@@ -83,7 +83,7 @@ def test_search_with_a_program_exports_its_steps(tmp_path, parent_paths, parents
     steps = [s for p in document["front"] for s in p["program"]]
     assert all(s.split("(")[0] in ("widen", "deepen", "jitter") for s in steps)
     for point in document["front"]:  # the exported bytes carry the program's effect
-        scored = accuracy(scores(onnx.load(str(out / point["file"])), digits.val), digits.val.y)
+        scored = accuracy(*scores(onnx.load(str(out / point["file"])), digits.val))
         assert scored == point["objectives"]["accuracy(digits.val)"]
 
 

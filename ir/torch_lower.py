@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 
 import numpy as np
 import onnx
@@ -44,9 +45,21 @@ def to_torch(graph: Graph, trainable: bool | set[str] | frozenset[str] = frozens
         lowering.emit(node, opset)
     results = [lowering.tensor(v) for v in graph.outputs]
     lowering.body.output(results[0] if len(results) == 1 else tuple(results))
+    lowering.body._tracer_cls = OpTracer  # unpickling re-traces the module's code with it
     module = fx.GraphModule(lowering.root, lowering.body, class_name=_identifier(graph.name))
     module.stitchc_constants = lowering.names  # IR constant name -> module attribute name
     return module
+
+
+class OpTracer(fx.Tracer):
+    """The tracer fx re-traces a lowered module's code with when the module is unpickled: every op function
+    stays one call, as it was lowered (fx's default tracer would trace into the functions, whose bodies read
+    tensor values)."""
+
+    def __init__(self, *args, **kwargs):
+        functions = [*OPS.values(), *STATIC_OPS.values(), as_tensor, _item]
+        kwargs.setdefault("autowrap_functions", tuple(f for f in functions if isinstance(f, types.FunctionType)))
+        super().__init__(*args, **kwargs)
 
 
 def _trainable_names(graph: Graph, trainable) -> set[str]:

@@ -1,4 +1,5 @@
-"""What a run leaves behind: front.json, one .onnx per Pareto point, and the terminal table."""
+"""What a run leaves behind: front.json, one .onnx per Pareto point (carrying its provenance as metadata, see
+metadata.py), and the terminal table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import os
 from dataclasses import dataclass
 
 import onnx
+
+from .metadata import stitchc_version, with_metadata
+
+DESCRIPTION_KEYS = ("genome", "choices", "program", "parent")  # the row_json keys that are not objective values
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,20 @@ def row_json(row: Row) -> dict:
     }
 
 
+def _parents_json(parents: list[Row]) -> dict:
+    return {row.parent: {k: v for k, v in row_json(row).items() if k not in ("file", "parent")} for row in parents}
+
+
+def model_metadata(search: str, parents: list[Row], row: Row) -> dict:
+    """The fields an exported front model carries: version, search, parents (each alone: its objectives),
+    genome, choices, program steps, the parent it equals (or null) and its objectives' values."""
+    described = {k: v for k, v in row_json(row).items() if k != "file"}
+    fields = {"version": stitchc_version(), "search": search, "parents": _parents_json(parents)}
+    fields.update({k: described.pop(k) for k in DESCRIPTION_KEYS})
+    fields["objectives"] = described
+    return fields
+
+
 def write_run(
     out_dir: str,
     search: str,
@@ -45,11 +64,12 @@ def write_run(
     hypervolume: dict,
     page: str,
 ) -> str:
-    """Writes the .onnx files, report.html and front.json (each through a temporary file); removes stale
-    front_*.onnx files."""
+    """Writes the .onnx files (with their metadata), report.html and front.json (each through a temporary
+    file); removes stale front_*.onnx files."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
-        _atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
+        model = with_metadata(model, model_metadata(search, parents, row))
+        atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
     keep = {row.label for row in front}
     for name in os.listdir(out_dir):
         if name.startswith("front_") and name.endswith(".onnx") and name not in keep:
@@ -57,19 +77,18 @@ def write_run(
     document = {
         "search": search,
         "objectives": ["maximize accuracy (validation split)", "minimize macs"],
-        "parents": {
-            row.parent: {k: v for k, v in row_json(row).items() if k not in ("file", "parent")} for row in parents
-        },
+        "parents": _parents_json(parents),
         "hypervolume": hypervolume,
         "front": [row_json(row) for row in front],
     }
-    _atomic_write(os.path.join(out_dir, "report.html"), page.encode())
+    atomic_write(os.path.join(out_dir, "report.html"), page.encode())
     path = os.path.join(out_dir, "front.json")
-    _atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
+    atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
     return path
 
 
-def _atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes) -> None:
+    """Writes through a temporary file beside `path`, so `path` is either the old or the whole new content."""
     temporary = path + ".tmp"
     with open(temporary, "wb") as handle:
         handle.write(data)

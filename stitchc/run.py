@@ -19,18 +19,17 @@ from stitchc.evolve.objectives import Evaluation, Evaluator, accuracy
 from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.run_store import RunStore, search_identity
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
-from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.grammar.model_loader import load_parent
+from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph, ModelLoadError
-from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
+from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.supernet import Supernet, build_supernet
 
 from .report import Row, table, write_run
 from .report_html import render
-
 
 STORE_FILE = "evaluations.sqlite"
 

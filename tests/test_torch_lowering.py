@@ -9,12 +9,12 @@ import numpy as np
 import onnx
 import pytest
 import torch
-
-import stitchc
 from stitchc.ir import from_onnx
 from stitchc.ir.runtime import run
 from stitchc.ir.torch_import import export_onnx
 from stitchc.ir.torch_lower import TorchLoweringError
+
+import stitchc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
 import zoo  # noqa: E402
@@ -138,9 +138,8 @@ def _check_export(graph, shape) -> None:
             np.testing.assert_allclose(program.module()(torch.from_numpy(x)).numpy(), run(graph, x)[0], **TOLERANCE)
 
 
-@pytest.mark.parametrize("family", ["vit", "shufflenet_v2"])  # sizes computed from shapes: Reshape, Expand, Slice
-def test_torch_export_keeps_the_batch_dynamic(family):
-    _check_export(stitchc.from_torch(zoo.build(family), torch.zeros(2, 3, 32, 32)), (3, 32, 32))
+def test_torch_export_keeps_the_batch_dynamic():  # the ViT computes Reshape and Expand targets from shapes
+    _check_export(stitchc.from_torch(zoo.build("vit"), torch.zeros(2, 3, 32, 32)), (3, 32, 32))
 
 
 def test_torch_export_of_a_view_on_the_batch_size():

@@ -14,6 +14,8 @@ receive these values (and constants) as Python values rather than tensors.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import torch
 from onnx import TensorProto
@@ -80,15 +82,15 @@ def identity(x):
 
 
 def add(a, b):
-    return _broadcast(_add, a, b)
+    return _broadcast(operator.add, a, b)
 
 
 def sub(a, b):
-    return _broadcast(_sub, a, b)
+    return _broadcast(operator.sub, a, b)
 
 
 def mul(a, b):
-    return _broadcast(_mul, a, b)
+    return _broadcast(operator.mul, a, b)
 
 
 def div(a, b):
@@ -96,7 +98,7 @@ def div(a, b):
 
 
 def equal(a, b):
-    return _broadcast(_equal, a, b)
+    return _broadcast(operator.eq, a, b)
 
 
 def max_(*inputs):
@@ -110,11 +112,7 @@ def min_(*inputs):
 def where(condition, a, b):
     if not any(isinstance(v, list) for v in (condition, a, b)):
         return a if condition else b
-    length = max(len(v) for v in (condition, a, b) if isinstance(v, list))
-    condition, a, b = (
-        v if isinstance(v, list) and len(v) == length else [_scalar(v)] * length for v in (condition, a, b)
-    )
-    return [x if c else y for c, x, y in zip(condition, a, b)]
+    return [x if c else y for c, x, y in zip(*_lists(condition, a, b))]
 
 
 def constant_of_shape(shape, *, value=None):
@@ -122,24 +120,8 @@ def constant_of_shape(shape, *, value=None):
     return [fill] * shape[0]
 
 
-def _add(a, b):
-    return a + b
-
-
-def _sub(a, b):
-    return a - b
-
-
-def _mul(a, b):
-    return a * b
-
-
 def _truncating_div(a, b):
     return a // b if (a < 0) == (b < 0) else -(-a // b)
-
-
-def _equal(a, b):
-    return a == b
 
 
 def _fold(function, inputs):
@@ -156,9 +138,13 @@ def _scalar(v):
 def _broadcast(function, a, b):
     if not isinstance(a, list) and not isinstance(b, list):
         return function(a, b)
-    length = max(len(v) for v in (a, b) if isinstance(v, list))
-    a, b = (v if isinstance(v, list) and len(v) == length else [_scalar(v)] * length for v in (a, b))
-    return [function(x, y) for x, y in zip(a, b)]
+    return [function(x, y) for x, y in zip(*_lists(a, b))]
+
+
+def _lists(*values) -> list[list]:
+    """Scalars and length-1 lists repeated to the longest list's length: numpy broadcasting on ranks 0 and 1."""
+    length = max(len(v) for v in values if isinstance(v, list))
+    return [v if isinstance(v, list) and len(v) == length else [_scalar(v)] * length for v in values]
 
 
 def as_tensor(values, *, dtype):

@@ -10,12 +10,15 @@ import subprocess
 import sys
 from importlib.metadata import version
 
+import numpy as np
 import onnx
 import pytest
 import torch
+from stitchc.grammar.checker import load_program
 
 from stitchc.cli import main
 from stitchc.export_torch import TorchExportError, export_pt2
+from stitchc.run import _torch_dirs
 
 NETS = """
 import torch
@@ -52,26 +55,22 @@ WITHOUT_STITCHC = """
 import importlib.util, json, sys
 assert importlib.util.find_spec("stitchc") is None, "stitchc is importable"
 import numpy as np, onnxruntime as ort, torch
-from sklearn.datasets import load_digits
-x = (load_digits().data / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-y = load_digits().target
-order = np.random.default_rng(0).permutation(len(x))
-test = order[int(round(0.6 * len(x))) + int(round(0.2 * len(x))):]
+x, y = np.load("x_test.npy"), np.load("y_test.npy")
 ort.set_default_logger_severity(3)
 results = {}
 for path in sys.argv[1:]:
     module = torch.export.load(path).module()
     with torch.no_grad():
-        scores = module(torch.from_numpy(x[test])).numpy()
-        single = module(torch.from_numpy(x[test][:1])).numpy()
+        scores = module(torch.from_numpy(x)).numpy()
+        single = module(torch.from_numpy(x[:1])).numpy()
     session = ort.InferenceSession(path[:-4] + ".onnx", providers=["CPUExecutionProvider"])
-    twin = session.run(None, {session.get_inputs()[0].name: x[test]})[0]
+    twin = session.run(None, {session.get_inputs()[0].name: x})[0]
     scale = float(np.abs(twin).max())
     results[path] = {
         "same_argmax": bool((scores.argmax(1) == twin.argmax(1)).all()),
         "relative": float(np.abs(scores - twin).max()) / scale,
         "relative_batch_1": float(np.abs(single - twin[:1]).max()) / scale,
-        "accuracy": float(np.mean(scores.argmax(1) == y[test])),
+        "accuracy": float(np.mean(scores.argmax(1) == y)),
     }
 print(json.dumps(results))
 """
@@ -102,8 +101,10 @@ def test_each_onnx_file_has_a_pt2_twin(run_dir):
     assert sorted(p.name for p in run_dir.glob("front_*")) == sorted(names + [n[:-5] + ".pt2" for n in names])
 
 
-def test_pt2_runs_without_stitchc_and_agrees_with_its_onnx_twin(run_dir):
+def test_pt2_runs_without_stitchc_and_agrees_with_its_onnx_twin(run_dir, digits):
     paths = sorted(str(p) for p in run_dir.glob("front_*.pt2"))
+    np.save(run_dir / "x_test.npy", digits.test.x)
+    np.save(run_dir / "y_test.npy", digits.test.y)
     site = os.path.dirname(os.path.dirname(torch.__file__))  # torch, numpy, onnxruntime, sklearn; no .pth files
     result = subprocess.run(
         [sys.executable, "-S", "-c", WITHOUT_STITCHC, *paths],
@@ -184,3 +185,13 @@ def test_a_run_without_torch_exports_or_torch_parents_does_not_import_torch(tmp_
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert list((tmp_path / "out").glob("*.onnx")) and not list((tmp_path / "out").glob("*.pt2"))
+
+
+def test_torch_exports_go_to_their_own_folder_unless_out_overrides(tmp_path, parent_paths):
+    spec = tmp_path / "spec.stitch"
+    text = _onnx_only(parent_paths, tmp_path / "onnx")
+    spec.write_text(text.replace(f'"{tmp_path / "onnx"}" as torch', f'"{tmp_path / "pt2"}" as torch'))
+    program = load_program(str(spec))
+    search = program.searches["front"]
+    assert _torch_dirs(program, search, None) == [str(tmp_path / "pt2")]
+    assert _torch_dirs(program, search, "elsewhere") == ["elsewhere"]

@@ -26,7 +26,7 @@ from .graph import Graph
 from .node import Attribute, Node
 from .subgraphs import has_subgraphs
 from .torch_ops import OPS, TUPLE_OPS
-from .torch_shapes import STATIC_OPS, VALUE_INPUTS, as_tensor, literal, static_values
+from .torch_shapes import READS_TENSORS, STATIC_OPS, VALUE_INPUTS, as_tensor, literal, static_values
 
 
 class TorchLoweringError(Exception):
@@ -97,11 +97,7 @@ class _Lowering:
             raise TorchLoweringError(
                 f"op {node.op} (node {node.name}) has subgraph attributes, which have no torch lowering"
             )
-        reads_values = VALUE_INPUTS.get(node.op, set())
-        args = [
-            None if v is None else self.value(v) if static or i in reads_values else self.tensor(v)
-            for i, v in enumerate(node.inputs)
-        ]
+        args = [self._argument(node, i, v, static) for i, v in enumerate(node.inputs)]
         while args and args[-1] is None:
             args.pop()
         kwargs = {name: _attribute(a) for name, a in node.attributes.items()}
@@ -115,6 +111,14 @@ class _Lowering:
                 self.tensors[id(value)] = self.body.call_function(_item, (call, index))
         else:
             self.tensors[id(node.outputs[0])] = call
+
+    def _argument(self, node: Node, index: int, value, static: bool):
+        """An input as the op function reads it: a static op reads Python values (Shape and Size a tensor);
+        any other op reads tensors, except at its VALUE_INPUTS (Python values where `value` gives one)."""
+        if value is None:
+            return None
+        python = node.op not in READS_TENSORS if static else index in VALUE_INPUTS.get(node.op, ())
+        return self.value(value) if python else self.tensor(value)
 
     def tensor(self, value):
         """The fx node giving `value` as a tensor (a constant's buffer or parameter is registered on first use)."""

@@ -174,6 +174,8 @@ STATIC_OPS = {
     "ConstantOfShape": constant_of_shape,
 }
 
+READS_TENSORS = {"Shape", "Size"}  # static ops whose input is a tensor (any type); the others read Python values
+
 # inputs that the torch op table reads as Python numbers (through `_ints` or float()): position -> reads
 VALUE_INPUTS = {
     "Reshape": {1},
@@ -215,7 +217,7 @@ def static_values(graph: Graph) -> set[int]:
 def _static_node(node: Node, static: set[int]) -> bool:
     if node.domain or node.op not in STATIC_OPS or len(node.outputs) != 1 or not _small_integral(node.outputs[0]):
         return False
-    if node.op in ("Shape", "Size"):
+    if node.op in READS_TENSORS:
         return True
     if not all(v is None or id(v) in static for v in node.inputs):
         return False

@@ -65,14 +65,14 @@ def write_run(
     page: str,
 ) -> str:
     """Writes the .onnx files (with their metadata), report.html and front.json (each through a temporary
-    file); removes stale front_*.onnx files."""
+    file); removes stale front_*.onnx files, and every front_*.pt2 (a torch export writes them again)."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
         model = with_metadata(model, model_metadata(search, parents, row))
         atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
     keep = {row.label for row in front}
     for name in os.listdir(out_dir):
-        if name.startswith("front_") and name.endswith(".onnx") and name not in keep:
+        if name.startswith("front_") and name.endswith((".onnx", ".pt2")) and name not in keep:
             os.remove(os.path.join(out_dir, name))
     document = {
         "search": search,

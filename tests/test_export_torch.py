@@ -14,10 +14,10 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from stitchc.grammar.checker import load_program
 
 from stitchc.cli import main
 from stitchc.export_torch import TorchExportError, export_pt2
+from stitchc.grammar.checker import load_program
 from stitchc.run import _torch_dirs
 
 NETS = """

@@ -9,12 +9,12 @@ import numpy as np
 import onnx
 import pytest
 import torch
+
+import stitchc
 from stitchc.ir import from_onnx
 from stitchc.ir.runtime import run
 from stitchc.ir.torch_import import export_onnx
 from stitchc.ir.torch_lower import TorchLoweringError
-
-import stitchc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
 import zoo  # noqa: E402

@@ -6,6 +6,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
+
 from stitchc.ir import from_onnx
 from stitchc.ir.runtime import run
 from stitchc.ir.torch_shapes import STATIC_OPS

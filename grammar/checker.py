@@ -45,6 +45,7 @@ DTYPES = {
     "u8": "uint8",
     "bool": "bool",
 }
+EXPORT_FORMATS = ("onnx", "torch")  # `as onnx`: front_NN.onnx; `as torch`: front_NN.pt2 beside them
 
 
 class _Invalid(Exception):
@@ -387,12 +388,12 @@ class Checker:
             raise self.error(
                 decl.what.span, f"cannot export '{decl.what.dotted}'", f"write `export {search}.pareto to ...`"
             )
-        if decl.format.dotted != "onnx":
-            raise self.error(decl.format.span, f"unknown export format '{decl.format.dotted}'", "the format is onnx")
+        if decl.format.dotted not in EXPORT_FORMATS:
+            raise self.unknown(decl.format.span, "export format", decl.format.dotted, EXPORT_FORMATS)
         if not decl.path.value:
             raise self.error(decl.path.span, "the export directory is empty")
         path = os.path.normpath(os.path.join(self.base, decl.path.value))  # relative to the spec, like every path
-        self.program.exports.append(ExportSpec(search, path, "onnx", decl.span))
+        self.program.exports.append(ExportSpec(search, path, decl.format.dotted, decl.span))
 
     # ----- pieces -------------------------------------------------------------------------------
     def entries(self, decl, allowed: set[str], required: tuple[str, ...]) -> dict[str, ast.Expr]:

@@ -55,14 +55,25 @@ def _conv_transpose(node: Node) -> int:
 
 
 def _gemm(node: Node) -> int:
-    shape_a = node.inputs[0].type.shape
-    k = shape_a[0] if node.attr("transA", 0) else shape_a[1]
-    return _per_sample(node, node.outputs[0].type.shape) * k
+    shape_a, shape_b = node.inputs[0].type.shape, node.inputs[1].type.shape
+    a = shape_a[0] if node.attr("transA", 0) else shape_a[1]
+    b = shape_b[1] if node.attr("transB", 0) else shape_b[0]
+    return _per_sample(node, node.outputs[0].type.shape) * _reduced(node, a, b)
 
 
 def _matmul(node: Node) -> int:
-    k = node.inputs[0].type.shape[-1]
+    shape_b = node.inputs[1].type.shape
+    k = _reduced(node, node.inputs[0].type.shape[-1], shape_b[-2] if len(shape_b) > 1 else shape_b[0])
     return _per_sample(node, node.outputs[0].type.shape) * k
+
+
+def _reduced(node: Node, *sides) -> int:
+    """The reduced dimension, read from whichever operand knows it (`x.view(x.size(0), -1)` leaves the
+    activation's side symbolic; the weight's side is known)."""
+    for dim in sides:
+        if isinstance(dim, int):
+            return dim
+    raise CostError(f"node {node.name} ({node.op}): the reduced dimension is not static")
 
 
 _MACS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul}

@@ -198,7 +198,9 @@ class Graph:
 
         return to_onnx(self, opset=opset)
 
-    def to_torch(self, trainable: set[str] | frozenset[str] = frozenset()):
+    def to_torch(self, trainable: bool | set[str] | frozenset[str] = frozenset()):
+        """A torch.fx.GraphModule computing this graph (picklable; see torch_lower.to_torch). `trainable=True`:
+        every floating-point constant is an nn.Parameter; a set of constant names: those only; False: none."""
         from .torch_lower import to_torch
 
         return to_torch(self, trainable=trainable)

@@ -28,7 +28,8 @@ DTYPES = {
 
 
 def _ints(t) -> list[int]:
-    return [int(v) for v in (t.tolist() if isinstance(t, torch.Tensor) else t)]
+    """Python ints from a tensor or a list; symbolic sizes (torch.SymInt under torch.export) stay symbolic."""
+    return [v if isinstance(v, torch.SymInt) else int(v) for v in (t.tolist() if isinstance(t, torch.Tensor) else t)]
 
 
 def _axis(axis: int, rank: int) -> int:
@@ -588,3 +589,17 @@ OPS = {
 }
 
 TUPLE_OPS = {"Split", "Dropout"}  # these return a tuple of all their outputs
+
+
+def _name_generated_ops() -> None:
+    """Names each op function a factory made (_unary, _variadic, _reduce) `onnx_<Op>` at module level.
+
+    A lowered fx module's code calls its op functions by qualified name, and pickle finds them by that name;
+    a closure's name (`_unary.<locals>.op`) cannot be imported, so such a module would not pickle."""
+    for op, function in OPS.items():
+        if "<locals>" in getattr(function, "__qualname__", ""):
+            function.__name__ = function.__qualname__ = f"onnx_{op}"
+            globals()[function.__name__] = function
+
+
+_name_generated_ops()

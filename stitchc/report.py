@@ -1,4 +1,5 @@
-"""What a run leaves behind: front.json, one .onnx per Pareto point, and the terminal table."""
+"""What a run leaves behind: front.json, one .onnx per Pareto point (carrying its provenance as metadata, see
+metadata.py), and the terminal table."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ class Columns:
         """The row's values under `labels`, formatted."""
         costs = [getattr(row, cost) for cost in COSTS if cost not in [o.label for o in self.objectives]]
         return [format_value(v) for v in (*row.values, *row.test, *costs)]
+
+from .metadata import stitchc_version, with_metadata
+
+DESCRIPTION_KEYS = ("genome", "choices", "program", "parent")  # the row_json keys that are not objective values
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,23 @@ def row_json(row: Row, columns: Columns) -> dict:
     }
 
 
+def _parents_json(parents: list[Row], columns: Columns) -> dict:
+    return {
+        row.parent: {k: v for k, v in row_json(row, columns).items() if k not in ("file", "parent")} for row in parents
+    }
+
+
+def model_metadata(search: str, columns: Columns, parents: list[Row], row: Row) -> dict:
+    """The fields an exported front model carries: version, search, parents (each alone: its objectives),
+    genome, choices, program steps, the parent it equals (or null) and its objectives' values (validation
+    and test, MACs, parameters)."""
+    described = {k: v for k, v in row_json(row, columns).items() if k != "file"}
+    fields = {"version": stitchc_version(), "search": search, "parents": _parents_json(parents, columns)}
+    fields.update({k: described.pop(k) for k in DESCRIPTION_KEYS})
+    fields["objectives"] = described
+    return fields
+
+
 def write_run(
     out_dir: str,
     search: str,
@@ -87,35 +109,35 @@ def write_run(
     history: list[tuple[int, int, float]],
     page: str,
 ) -> str:
-    """Writes the .onnx files, report.html and front.json (each through a temporary file); removes stale
-    front_*.onnx files. `history` is the hypervolume after each generation: (generation, evaluated, value)."""
+    """Writes the .onnx files (with their metadata), report.html and front.json (each through a temporary
+    file); removes stale front_*.onnx files, and every front_*.pt2 (a torch export writes them again).
+    `history` is the hypervolume after each generation: (generation, evaluated, value)."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
-        _atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
+        model = with_metadata(model, model_metadata(search, columns, parents, row))
+        atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
     keep = {row.label for row in front}
     for name in os.listdir(out_dir):
-        if name.startswith("front_") and name.endswith(".onnx") and name not in keep:
+        if name.startswith("front_") and name.endswith((".onnx", ".pt2")) and name not in keep:
             os.remove(os.path.join(out_dir, name))
     document = {
         "search": search,
         "objectives": [objective_json(o, a) for o, a in zip(columns.objectives, columns.axes)],
-        "parents": {
-            row.parent: {k: v for k, v in row_json(row, columns).items() if k not in ("file", "parent")}
-            for row in parents
-        },
+        "parents": _parents_json(parents, columns),
         "hypervolume": {
             "value": history[-1][2],
             "history": [{"generation": g, "evaluations": n, "value": v} for g, n, v in history],
         },
         "front": [row_json(row, columns) for row in front],
     }
-    _atomic_write(os.path.join(out_dir, "report.html"), page.encode())
+    atomic_write(os.path.join(out_dir, "report.html"), page.encode())
     path = os.path.join(out_dir, "front.json")
-    _atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
+    atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
     return path
 
 
-def _atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes) -> None:
+    """Writes through a temporary file beside `path`, so `path` is either the old or the whole new content."""
     temporary = path + ".tmp"
     with open(temporary, "wb") as handle:
         handle.write(data)

@@ -39,7 +39,7 @@ STORE_FILE = "evaluations.sqlite"
 
 
 class OutputError(Exception):
-    """The run folder cannot be created or written; the message names it and the cause."""
+    """An output (the run folder, an exported model) cannot be written; the message names it and the cause."""
 
 
 @dataclass
@@ -57,7 +57,8 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
     """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
     candidates (None: chosen from the cost of an evaluation)."""
     for search in program.searches.values():
-        _check_writable(_out_dir(program, search, out))
+        for folder in [_out_dir(program, search, out), *_torch_dirs(program, search, out)]:
+            _check_writable(folder)
     inputs = prepare(program)
     datasets, models = inputs.datasets, inputs.models
     outcomes = []
@@ -65,6 +66,7 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
         out_dir = _out_dir(program, search, out)
         try:
             outcomes.append(run_search(program, search, datasets, models, out_dir, workers))
+            _export_torch(outcomes[-1], _torch_dirs(program, search, out))
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
             raise OutputError(f"{error.filename or out_dir}: cannot write ({error.strerror or error})") from None
     return outcomes
@@ -310,6 +312,29 @@ def _check_writable(out_dir: str) -> None:
         raise OutputError(f"{out_dir}: cannot write the run folder ({existing} is a file)")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputError(f"{out_dir}: cannot write the run folder ({existing} is not writable)")
+
+
+def _export_torch(outcome: SearchOutcome, folders: list[str]) -> None:
+    """Writes a front_NN.pt2 beside each front_NN.onnx into every folder of an `as torch` export (torch is
+    imported only then)."""
+    if not folders:
+        return
+    from .export_torch import TorchExportError, export_front
+
+    for folder in folders:
+        try:
+            export_front(outcome.out_dir, folder, [row.label for row in outcome.front])
+        except TorchExportError as error:
+            raise OutputError(str(error)) from None
+        log(f"wrote {len(outcome.front)} torch.export programs (.pt2) to {folder}")
+
+
+def _torch_dirs(program: Program, search: SearchSpec, out: str | None) -> list[str]:
+    """The folders of the search's `as torch` exports; with `--out`, the run folder."""
+    paths = [e.path for e in program.exports if e.search == search.name and e.format == "torch"]
+    if out is not None:
+        paths = [_out_dir(program, search, out)] if paths else []
+    return list(dict.fromkeys(paths))
 
 
 def _out_dir(program: Program, search: SearchSpec, out: str | None) -> str:

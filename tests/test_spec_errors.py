@@ -59,6 +59,7 @@ CASES = [
     ("export front.pareto", "export fronts.pareto", "15:8: error: unknown search 'fronts'"),
     ("front.pareto to", "front.best to", "15:8: error: cannot export 'front.best'"),
     ("as onnx", "as tflite", "15:33: error: unknown export format 'tflite'"),
+    ("as onnx", "as troch", "15:33: error: unknown export format 'troch'"),
     ("points = auto", "points = all", "6:14: error: unknown points 'all'"),
     ("init = least_squares", "init = lstsq", "7:28: error: unknown stitch init 'lstsq'"),
     ("genome     = switches", "genomes    = switches", "11:5: error: unknown setting 'genomes'"),

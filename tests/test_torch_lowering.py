@@ -77,3 +77,78 @@ def test_op_without_lowering_names_op_and_node(parent_paths):
 def test_unknown_trainable_name_is_refused(parent_paths):
     with pytest.raises(TorchLoweringError, match="no constants named nope"):
         stitchc.load(parent_paths[0]).to_torch(trainable={"nope"})
+
+
+def test_trainable_true_makes_every_float_constant_a_parameter_and_trains(parent_paths, digits):
+    graph = stitchc.load(parent_paths[1])
+    module = graph.to_torch(trainable=True)
+    floats = {module.stitchc_constants[n] for n, v in graph.constants.items() if v.const.dtype.kind == "f"}
+    assert len(floats) == 12 and set(dict(module.named_parameters())) == floats
+    assert all(not b.is_floating_point() for b in module.buffers())
+    x, y = torch.from_numpy(digits.val.x[:32]), torch.from_numpy(digits.val.y[:32])
+    before = module(x).detach().clone()
+    torch.nn.functional.cross_entropy(module(x), y).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in module.parameters())
+    torch.optim.SGD(module.parameters(), lr=0.1).step()
+    assert (module(x).detach() - before).abs().max() > 1e-3  # one step moved the output
+    assert not dict(graph.to_torch(trainable=False).named_parameters())
+
+
+def test_trainable_must_be_a_flag_or_a_set_of_names(parent_paths):
+    with pytest.raises(TorchLoweringError, match="trainable takes True, False or a set of constant names"):
+        stitchc.load(parent_paths[0]).to_torch(trainable="w")
+
+
+def test_lowered_module_pickles_and_loads_back(tmp_path):
+    graph = stitchc.from_torch(zoo.build("vit"), torch.zeros(2, 3, 32, 32))
+    module = graph.to_torch(trainable=True)
+    targets = {n.target.__name__ for n in module.graph.nodes if n.op == "call_function"}
+    assert "onnx_Erf" in targets  # an op function made by a factory in torch_ops.py
+    torch.save(module, tmp_path / "vit.pt")
+    loaded = torch.load(tmp_path / "vit.pt", weights_only=False)
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(3, 3, 32, 32)).astype(np.float32))
+    with torch.no_grad():
+        assert torch.equal(loaded(x), module(x))
+    assert set(dict(loaded.named_parameters())) == set(dict(module.named_parameters()))
+
+
+def _exported(graph, batch: int):
+    example = torch.zeros((batch, *graph.inputs[0].type.shape[1:]))
+    return torch.export.export(graph.to_torch(), (example,), dynamic_shapes=({0: torch.export.Dim("N")},))
+
+
+class Flat(torch.nn.Module):
+    """Flattens with `view(size(0), -1)`: ONNX export computes the target shape from the batch size."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4 * 8 * 8, 10)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        return self.fc(h.view(h.size(0), -1))
+
+
+def _check_export(graph, shape) -> None:
+    program = _exported(graph, 2)
+    for batch in (1, 5):
+        x = np.random.default_rng(batch).normal(size=(batch, *shape)).astype(np.float32)
+        with torch.no_grad():
+            np.testing.assert_allclose(program.module()(torch.from_numpy(x)).numpy(), run(graph, x)[0], **TOLERANCE)
+
+
+def test_torch_export_keeps_the_batch_dynamic():  # the ViT computes Reshape and Expand targets from shapes
+    _check_export(stitchc.from_torch(zoo.build("vit"), torch.zeros(2, 3, 32, 32)), (3, 32, 32))
+
+
+def test_torch_export_of_a_view_on_the_batch_size():
+    graph = stitchc.from_torch(Flat().eval(), torch.zeros(2, 1, 8, 8))
+    assert {"Shape", "Gather", "Concat", "Reshape"} <= {n.op for n in graph.nodes}
+    _check_export(graph, (1, 8, 8))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(zoo.FAMILIES))
+def test_every_zoo_family_exports_with_a_dynamic_batch(family):
+    _check_export(stitchc.from_torch(zoo.build(family), torch.zeros(2, 3, 32, 32)), (3, 32, 32))

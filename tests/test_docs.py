@@ -61,6 +61,27 @@ def test_worked_example_checks_and_runs(worked_example, spec, capsys):
     first = document["objectives"][0]["name"]  # accuracy or balanced accuracy on the validation split
     assert all(parent["objectives"][first] > 0.9 for parent in document["parents"].values())  # trained parents
     assert document["front"] and all(os.path.exists(worked_example / out / p["file"]) for p in document["front"])
+    if "as torch" in FILES[spec]:
+        _assert_pt2_twins_agree(worked_example / out, [p["file"] for p in document["front"]])
+
+
+def _assert_pt2_twins_agree(folder, onnx_files: list[str]) -> None:
+    """Each front_NN.pt2 computes what its front_NN.onnx computes: same predictions, outputs within 1e-4
+    (tests/test_export_torch.py checks the same in a process where stitchc cannot be imported)."""
+    import numpy as np
+    import onnx
+    import torch
+
+    from stitchc.ir.runtime import run
+
+    x = np.load(folder.parent / "digits16.npz")["images"][:256]
+    for name in onnx_files:
+        expected = run(onnx.load(str(folder / name)), x)[0]
+        program = torch.export.load(str(folder / name.replace(".onnx", ".pt2")))
+        with torch.no_grad():
+            actual = program.module()(torch.from_numpy(x)).numpy()
+        np.testing.assert_array_equal(actual.argmax(1), expected.argmax(1))
+        assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
 
 
 def test_worked_example_refuses_a_parent_of_another_size(worked_example, capsys):

@@ -37,34 +37,40 @@ from stitchc.stitch.points import stitch_points
 
 import stitchc
 
-# Published multiply-accumulates per sample, in G, at the resolution given.
+# Published multiply-accumulates per sample, in G, at the resolution given, as published (the precision matters).
 # torchvision: the "GFLOPS" column of torchvision's model table, shipped as `Weights.meta["_ops"]` (torchvision
-# 0.29; those figures count multiply-accumulates, attention matmuls included).
-# timm: `infer_gmacs` of timm's results/benchmark-infer-amp-nchw-pt291-cu128-4090.csv (2 decimals).
+# 0.29); they count the MACs of convolutions and matmuls, attention included, which is what we count: equal
+# within 1%. timm: `infer_gmacs` of timm's results/benchmark-infer-amp-nchw-pt291-cu128-4090.csv (2 decimals),
+# measured with deepspeed's profiler, which also counts normalisation, activation and pooling elements (timm
+# gives efficientnet_b0 0.40 and resnet50 4.11 where torchvision gives 0.386 and 4.089 for the same networks):
+# equal within 1% or half a unit of the last digit for four of the six, 3-4% above ours for the two
+# depthwise-heavy ones (efficientnet_lite0, mobilevitv2_050), so timm figures are checked to 5% and the exact
+# check is against torch.utils.flop_counter.
 ARCHITECTURES = {
-    "resnet18": ("torchvision", 224, 1.814),
-    "resnet50": ("torchvision", 224, 4.089),
-    "mobilenet_v2": ("torchvision", 224, 0.301),
-    "mobilenet_v3_small": ("torchvision", 224, 0.057),
-    "mobilenet_v3_large": ("torchvision", 224, 0.217),
-    "efficientnet_b0": ("torchvision", 224, 0.386),
-    "densenet121": ("torchvision", 224, 2.834),
-    "regnet_y_400mf": ("torchvision", 224, 0.402),
-    "shufflenet_v2_x1_0": ("torchvision", 224, 0.145),
-    "squeezenet1_0": ("torchvision", 224, 0.819),
-    "googlenet": ("torchvision", 224, 1.498),
-    "mnasnet0_5": ("torchvision", 224, 0.104),
-    "convnext_tiny": ("torchvision", 224, 4.456),
-    "vit_b_16": ("torchvision", 224, 17.564),
-    "swin_t": ("torchvision", 224, 4.491),
-    "resnet18d": ("timm", 224, 2.06),
-    "efficientnet_lite0": ("timm", 224, 0.40),
-    "mobilevitv2_050": ("timm", 256, 0.48),
-    "convnext_atto": ("timm", 224, 0.55),
-    "deit_tiny_patch16_224": ("timm", 224, 1.26),
-    "levit_128s": ("timm", 224, 0.30),
+    "resnet18": ("torchvision", 224, "1.814"),
+    "resnet50": ("torchvision", 224, "4.089"),
+    "mobilenet_v2": ("torchvision", 224, "0.301"),
+    "mobilenet_v3_small": ("torchvision", 224, "0.057"),
+    "mobilenet_v3_large": ("torchvision", 224, "0.217"),
+    "efficientnet_b0": ("torchvision", 224, "0.386"),
+    "densenet121": ("torchvision", 224, "2.834"),
+    "regnet_y_400mf": ("torchvision", 224, "0.402"),
+    "shufflenet_v2_x1_0": ("torchvision", 224, "0.145"),
+    "squeezenet1_0": ("torchvision", 224, "0.819"),
+    "googlenet": ("torchvision", 224, "1.498"),
+    "mnasnet0_5": ("torchvision", 224, "0.104"),
+    "convnext_tiny": ("torchvision", 224, "4.456"),
+    "vit_b_16": ("torchvision", 224, "17.564"),
+    "swin_t": ("torchvision", 224, "4.491"),
+    "resnet18d": ("timm", 224, "2.06"),
+    "efficientnet_lite0": ("timm", 224, "0.40"),
+    "mobilevitv2_050": ("timm", 256, "0.48"),
+    "convnext_atto": ("timm", 224, "0.55"),
+    "deit_tiny_patch16_224": ("timm", 224, "1.26"),
+    "levit_128s": ("timm", 224, "0.30"),
 }
 TOLERANCE = 1e-4
+TIMM_CONVENTION = 0.05  # see above: timm's profiler counts elementwise work too
 
 
 @functools.lru_cache(maxsize=1)
@@ -122,13 +128,21 @@ def _relative(actual: np.ndarray, expected: np.ndarray) -> float:
 
 
 def _counted_macs(model: torch.nn.Module, size: int) -> float:
-    """torch.utils.flop_counter's FLOPs / 2 for one sample (attention fast path off, as in from_torch)."""
-    from torch.utils.flop_counter import FlopCounterMode
+    """torch.utils.flop_counter's FLOPs / 2 for one sample (attention fast path off, as in from_torch).
 
+    The counter has a formula for the CUDA attention kernels but none for the CPU one
+    (`_scaled_dot_product_flash_attention_for_cpu`), so it misses every attention matmul on CPU (vit_b_16:
+    0.715 G of 17.564 G); its own attention formula is mapped onto the CPU kernel here."""
+    from torch.utils import flop_counter
+
+    def cpu_attention(query, key, value, *args, out_shape=None, **kwargs) -> int:  # shapes, as the counter passes
+        return flop_counter.sdpa_flop_count(query, key, value)
+
+    attention = {torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: cpu_attention}
     fast_path = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), flop_counter.FlopCounterMode(display=False, custom_mapping=attention) as counter:
             model(torch.zeros(1, 3, size, size))
     finally:
         torch.backends.mha.set_fastpath_enabled(fast_path)
@@ -164,7 +178,7 @@ symbolic batch, seconds.
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_architecture_imports_exactly(name, table):
-    _, size, published = ARCHITECTURES[name]
+    source, size, published = ARCHITECTURES[name]
     model = _build(name)
     x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(2))
     start = time.perf_counter()
@@ -192,8 +206,9 @@ def test_architecture_imports_exactly(name, table):
     assert ort_error < TOLERANCE and torch_error < TOLERANCE
     assert fixed.macs() == graph.macs()
     assert abs(macs - counted) <= 0.01 * counted
-    last_digit = 10.0 ** -len(str(published).split(".")[1])
-    assert abs(macs - published) <= max(0.01 * published, last_digit / 2)
+    figure, last_digit = float(published), 10.0 ** -len(published.split(".")[1])
+    tolerance = TIMM_CONVENTION if source == "timm" else 0.01
+    assert abs(macs - figure) <= max(tolerance * figure, last_digit / 2)
     assert points == fixed_points
 
 

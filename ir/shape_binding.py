@@ -10,8 +10,8 @@ sizes becomes that int; a dim equal to k times the batch at both becomes the sym
 Any other dim keeps what inference said.
 
 Guarantee: every bound dim is the one ONNX Runtime computes at batch 1 and 2, hence at every batch when the
-graph's shape arithmetic is affine in the batch (every feed-forward vision network). Graphs whose shapes
-depend on data (NonZero, Unique, Compress, control flow), whose inputs declare other symbols, or that ONNX
+graph's shape arithmetic is affine in the batch (every feed-forward vision network). Graphs whose shapes may
+depend on the inputs' values (see `_shapes_follow_data`), whose inputs declare other symbols, or that ONNX
 Runtime cannot run are left as inferred. Peak memory is that of the incomplete values at batch 2.
 """
 
@@ -34,7 +34,7 @@ def bind_shapes(graph: Graph) -> int:
     """Binds what can be bound (see the module doc); returns the number of values whose type changed."""
     batch = input_batch(graph)
     pending = [v for n in graph.nodes for v in n.outputs if v.name and _incomplete(v, batch)]
-    if not pending or batch is None or any(n.op in DATA_DEPENDENT or has_subgraphs(n) for n in graph.nodes):
+    if not pending or batch is None or _shapes_follow_data(graph):
         return 0
     sizes = PROBE_BATCHES if isinstance(batch, str) else (None,)
     measured = _measure(graph, pending, batch, sizes)
@@ -47,6 +47,26 @@ def bind_shapes(graph: Graph) -> int:
             value.type = TensorType(np.dtype(arrays[0].dtype), bound)
             changed += 1
     return changed
+
+
+def _shapes_follow_data(graph: Graph) -> bool:
+    """True when a shape may depend on the values of the inputs, not only on their shapes: a data-dependent op
+    (NonZero, ...), control flow, or an integer value computed from input values (it may be a Reshape target,
+    Slice bounds, a Range limit), or Resize/Upsample scales computed from them. Shape and Size read shapes only."""
+    from_data = {id(v) for v in graph.inputs}
+    for node in graph.nodes:
+        if node.op in DATA_DEPENDENT or has_subgraphs(node):
+            return True
+        read = [i for i, v in enumerate(node.inputs) if v is not None and id(v) in from_data]
+        if not read or node.op in ("Shape", "Size"):
+            continue
+        if node.op in ("Resize", "Upsample") and max(read) > 0:
+            return True
+        for value in node.outputs:
+            from_data.add(id(value))
+            if value.type is None or value.type.dtype is None or np.issubdtype(value.type.dtype, np.integer):
+                return True
+    return any(np.issubdtype(v.type.dtype, np.integer) for v in graph.inputs if v.type is not None)
 
 
 def _incomplete(value: Value, batch: Dim) -> bool:

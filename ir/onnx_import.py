@@ -4,9 +4,9 @@ Guarantees: every value keeps its ONNX name (subgraphs of If/Loop/Scan may read 
 are carried unchanged as attributes); values are typed by ONNX shape inference (tensors as TensorType,
 sequences/maps/optionals as OpaqueType); initializers (also those listed as graph inputs) and Constant
 nodes become constants; model-local functions are carried; nodes computing only from constants are folded
-into constants (see fold.py), dims that inference left unknown are bound by running the graph (see
-shape_binding.py) and what that made constant is folded too; node provenance holds the exporter's module path. Failures raise
-ModelLoadError naming the file.
+into constants (see fold.py); dims that inference left unknown are bound by running the graph (see
+shape_binding.py), and what that made constant is folded too; node provenance holds the exporter's module
+path. Failures raise ModelLoadError naming the file.
 """
 
 from __future__ import annotations

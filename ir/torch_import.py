@@ -1,10 +1,9 @@
 """Import PyTorch modules: export once with torch.onnx.export, then import the ONNX model into the IR.
 
-Guarantees: the module is exported in eval mode (its training flag is restored afterwards) with
-torch's fused attention fast path switched off for the export (nn.MultiheadAttention and
-nn.TransformerEncoderLayer then trace their exportable ops; weights are untouched and the switch is restored);
-the dynamo exporter is an optional extra (`pip install 'stitchc[dynamo]'`, which brings onnxscript): without it,
-`dynamo=True` raises ModelLoadError saying so; node
+Guarantees: the module is exported in eval mode (its training flag is restored afterwards) with torch's fused
+attention fast path switched off for the export only (nn.MultiheadAttention and nn.TransformerEncoderLayer then
+trace exportable ops; weights are untouched); the dynamo exporter is an optional extra (`pip install
+'stitchc[dynamo]'` brings onnxscript), and `dynamo=True` without it raises ModelLoadError saying so; node
 provenance holds module paths ('layer1.0.conv1') from either exporter; `load_torch` reports a missing
 file, a missing class, a module that cannot be built and weights that cannot be read or do not fit as a
 ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.

@@ -73,6 +73,9 @@ TOLERANCE = 1e-4
 TIMM_CONVENTION = 0.05  # see above: timm's profiler counts elementwise work too
 
 
+_SCHEMAS: list = []
+
+
 @functools.lru_cache(maxsize=1)
 def _torchvision():
     """torchvision, importable beside the CPU torch (see the module doc)."""
@@ -83,7 +86,7 @@ def _torchvision():
         library = torch.library.Library("torchvision", "DEF")
         library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
         library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        _torchvision.library = library  # the definitions live as long as the library object
+        _SCHEMAS.append(library)  # the definitions live as long as the library object
     import torchvision
 
     return torchvision
@@ -165,12 +168,14 @@ def table():
 
 _TABLE_HEAD = """# The zoo: real torchvision and timm architectures
 
-Measured by `STITCHC_ZOO_TABLE=docs/zoo.md pytest -m slow tests/test_zoo.py` (random weights, batch 2, 2 cores).
-Errors are max |ours - torch| / max |torch|; MACs per sample in G (published: torchvision's `_ops`, timm's
-benchmark CSV); points: stitch points at the symbolic batch N / at a fixed batch 2; import: `from_torch` at the
-symbolic batch, seconds.
+Measured by `STITCHC_ZOO_TABLE=docs/zoo.md pytest -m slow tests/test_zoo.py` (random weights, 2 cores).
+Errors: max |ours - torch| / max |torch| over batch 2 and 3 (symbolic graph) and batch 2 (fixed graph), through
+ONNX Runtime and through `to_torch`. MACs per sample in G: ours, the published figure (torchvision's `_ops`;
+timm's benchmark CSV, whose profiler also counts normalisation and activation elements) and
+torch.utils.flop_counter / 2 (its attention formula mapped onto the CPU kernel). Points: stitch points at the
+symbolic batch N / at a fixed batch 2. Import: `from_torch` at the symbolic batch, seconds.
 
-| architecture | input | imports | ORT error | to_torch error | MACs ours | MACs published | flop_counter / 2 | points N / fixed | import s |
+| architecture | input | imports | ORT error | torch error | MACs | published | counter / 2 | points N / fixed | import s |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 """
 

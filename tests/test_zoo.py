@@ -175,7 +175,7 @@ timm's benchmark CSV, whose profiler also counts normalisation and activation el
 torch.utils.flop_counter / 2 (its attention formula mapped onto the CPU kernel). Points: stitch points at the
 symbolic batch N / at a fixed batch 2. Import: `from_torch` at the symbolic batch, seconds.
 
-| architecture | input | imports | ORT error | torch error | MACs | published | counter / 2 | points N / fixed | import s |
+| network | input | imports | ORT error | torch error | MACs | published | counter / 2 | points N / fixed | import s |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 """
 

@@ -1,7 +1,12 @@
 """Cost model from types alone: multiply-accumulates per sample and parameter counts.
 
-MACs count the multiply-accumulates of Conv, ConvTranspose, Gemm and MatMul for one sample (the leading
-batch dim excluded), the convention behind the published figures (ResNet-18 at 224x224: 1.82 G).
+MACs count the multiply-accumulates of Conv, ConvTranspose, Gemm and MatMul from shapes: the product of every
+dim of the node's output (its input for ConvTranspose) times the contraction size. The batch is the only
+per-sample divisor: a dim that is k times the batch symbol ('N', '64*N') counts k; in a graph whose inputs are
+all static, the count is divided by the leading dim of the first input. So a sequence-first MatMul
+[197, N, 768] x [768, 2304] counts 197 * 2304 * 768 and windowed attention [64*N, 49, 32] counts its 64
+windows; the published figures follow this convention (ResNet-18 at 224x224: 1.82 G, ViT-B/16: 17.56 G).
+A dim that is neither an int nor a multiple of the batch raises CostError naming the node and the dim.
 """
 
 from __future__ import annotations
@@ -10,22 +15,29 @@ import math
 
 import numpy as np
 
+from .batch import batch_factor, input_batch
 from .graph import Graph
 from .node import Node
+from .types import Dim
 
 
 class CostError(Exception):
     pass
 
 
-def node_macs(node: Node) -> int:
+def node_macs(node: Node, batch: Dim = None) -> int:
+    """Multiply-accumulates of `node` per sample of a graph whose batch is `batch` (see `input_batch`)."""
     if node.domain or node.op not in _MACS:
         return 0
-    return _MACS[node.op](node)
+    dims, contraction = _MACS[node.op](node)
+    if not isinstance(contraction, int):
+        raise CostError(f"node {node.name} ({node.op}): contraction size {contraction!r} is not static")
+    return _count(node, dims, batch) * contraction
 
 
 def graph_macs(graph: Graph) -> int:
-    return sum(node_macs(node) for node in graph.nodes)
+    batch = input_batch(graph)
+    return sum(node_macs(node, batch) for node in graph.nodes)
 
 
 def graph_params(graph: Graph) -> int:
@@ -38,42 +50,57 @@ def graph_params(graph: Graph) -> int:
     return sum(seen.values())
 
 
-def _per_sample(node: Node, shape) -> int:
-    if shape is None or not all(isinstance(d, int) for d in shape[1:]):
-        raise CostError(f"node {node.name} ({node.op}): output shape {shape} is not static")
-    return math.prod(shape[1:])
+def _count(node: Node, dims, batch: Dim) -> int:
+    """The product of `dims` per sample: batch multiples count their factor; a static batch divides the total."""
+    total, batched = 1, 0
+    for dim in dims:
+        factor = dim if isinstance(dim, int) else batch_factor(dim, batch)
+        if factor is None:
+            raise CostError(f"node {node.name} ({node.op}): dim {dim!r} of shape {tuple(dims)} is not static")
+        batched += not isinstance(dim, int)
+        total *= factor
+    if batched > 1:
+        raise CostError(f"node {node.name} ({node.op}): shape {tuple(dims)} grows faster than the batch")
+    return total // batch if isinstance(batch, int) and batch > 0 else total
 
 
-def _conv(node: Node) -> int:
-    kernel = node.inputs[1].type.shape
-    return _per_sample(node, node.outputs[0].type.shape) * math.prod(kernel[1:])
+def _shape(node: Node, value) -> tuple:
+    if value is None or value.type is None or value.type.shape is None:
+        raise CostError(f"node {node.name} ({node.op}): shape of {getattr(value, 'name', '?')} unknown")
+    return value.type.shape
 
 
-def _conv_transpose(node: Node) -> int:
-    kernel = node.inputs[1].type.shape  # [C_in, C_out / group, k...]
-    return _per_sample(node, node.inputs[0].type.shape) * math.prod(kernel[1:])
+def _conv(node: Node):
+    return _shape(node, node.outputs[0]), _product(_shape(node, node.inputs[1])[1:])
 
 
-def _gemm(node: Node) -> int:
-    shape_a, shape_b = node.inputs[0].type.shape, node.inputs[1].type.shape
+def _conv_transpose(node: Node):
+    kernel = _shape(node, node.inputs[1])  # [C_in, C_out / group, k...]
+    return _shape(node, node.inputs[0]), _product(kernel[1:])
+
+
+def _gemm(node: Node):
+    shape_a, shape_b = _shape(node, node.inputs[0]), _shape(node, node.inputs[1])
     a = shape_a[0] if node.attr("transA", 0) else shape_a[1]
     b = shape_b[1] if node.attr("transB", 0) else shape_b[0]
-    return _per_sample(node, node.outputs[0].type.shape) * _reduced(node, a, b)
+    return _shape(node, node.outputs[0]), _reduced(a, b)
 
 
-def _matmul(node: Node) -> int:
-    shape_b = node.inputs[1].type.shape
-    k = _reduced(node, node.inputs[0].type.shape[-1], shape_b[-2] if len(shape_b) > 1 else shape_b[0])
-    return _per_sample(node, node.outputs[0].type.shape) * k
+def _matmul(node: Node):
+    shape_b = _shape(node, node.inputs[1])
+    return _shape(node, node.outputs[0]), _reduced(_shape(node, node.inputs[0])[-1], shape_b[max(len(shape_b) - 2, 0)])
 
 
-def _reduced(node: Node, *sides) -> int:
-    """The reduced dimension, read from whichever operand knows it (`x.view(x.size(0), -1)` leaves the
-    activation's side symbolic; the weight's side is known)."""
-    for dim in sides:
-        if isinstance(dim, int):
-            return dim
-    raise CostError(f"node {node.name} ({node.op}): the reduced dimension is not static")
+def _product(dims) -> Dim:
+    """The product of static dims; the first symbolic dim otherwise (reported by node_macs)."""
+    symbolic = [d for d in dims if not isinstance(d, int)]
+    return symbolic[0] if symbolic else math.prod(dims)
+
+
+def _reduced(*sides) -> Dim:
+    """The contraction size, read from whichever operand knows it (`x.view(x.size(0), -1)` leaves the
+    activation's side symbolic while the weight's is known); the first side when neither does."""
+    return next((dim for dim in sides if isinstance(dim, int)), sides[0])
 
 
 _MACS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul}

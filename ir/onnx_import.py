@@ -4,8 +4,9 @@ Guarantees: every value keeps its ONNX name (subgraphs of If/Loop/Scan may read 
 are carried unchanged as attributes); values are typed by ONNX shape inference (tensors as TensorType,
 sequences/maps/optionals as OpaqueType); initializers (also those listed as graph inputs) and Constant
 nodes become constants; model-local functions are carried; nodes computing only from constants are folded
-into constants (see fold.py); node provenance holds the exporter's module path. Failures raise
-ModelLoadError naming the file.
+into constants (see fold.py); dims that inference left unknown are bound by running the graph (see
+shape_binding.py), and what that made constant is folded too; node provenance holds the exporter's module
+path. Failures raise ModelLoadError naming the file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .external_data import load_external_data
 from .fold import fold_constants
 from .graph import Graph
 from .node import Attribute, Node, Provenance
+from .shape_binding import bind_shapes
 from .types import TensorType, type_from_onnx
 from .value import Value
 
@@ -73,6 +75,8 @@ def from_onnx(model: onnx.ModelProto, parent: str, source: str = "<model>", fold
     graph.outputs = [values[o.name] for o in model.graph.output]
     if fold:
         fold_constants(graph)
+    if bind_shapes(graph) and fold:
+        fold_constants(graph)  # shape arithmetic on values whose shapes just became static
     return graph
 
 

@@ -1,6 +1,9 @@
 """Import PyTorch modules: export once with torch.onnx.export, then import the ONNX model into the IR.
 
-Guarantees: the module is exported in eval mode (its training flag is restored afterwards); node
+Guarantees: the module is exported in eval mode (its training flag is restored afterwards) with torch's fused
+attention fast path switched off for the export only (nn.MultiheadAttention and nn.TransformerEncoderLayer then
+trace exportable ops; weights are untouched); the dynamo exporter is an optional extra (`pip install
+'stitchc[dynamo]'` brings onnxscript), and `dynamo=True` without it raises ModelLoadError saying so; node
 provenance holds module paths ('layer1.0.conv1') from either exporter; `load_torch` reports a missing
 file, a missing class, a module that cannot be built, weights that cannot be read or do not fit, and a
 forward that fails on the declared input as a ModelLoadError naming the file. Weights are read with `torch.load(..., weights_only=True)`.
@@ -39,6 +42,8 @@ def from_torch(
     """
     inputs = example_inputs if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
     parent = parent or type(module).__name__
+    if dynamo:
+        _require_onnxscript(f"<torch {parent}>")
     model = export_onnx(module, tuple(inputs), dynamo, batch_dim, opset)
     return from_onnx(model, parent, source=f"<torch {parent}>")
 
@@ -50,10 +55,20 @@ def export_onnx(
     return onnx.load_from_string(_export(module, inputs, dynamo, batch_dim, opset))
 
 
+def _require_onnxscript(source: str) -> None:
+    try:
+        import onnxscript  # noqa: F401  (the dynamo exporter imports it lazily and fails mid-export without it)
+    except ImportError:
+        raise ModelLoadError(
+            source, "the dynamo exporter needs onnxscript: pip install 'stitchc[dynamo]' (or use dynamo=False)"
+        ) from None
+
+
 def _export(module, inputs: tuple, dynamo: bool, batch_dim: str | None, opset: int) -> bytes:
     names = ["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))]
-    buffer, was_training = io.BytesIO(), module.training
+    buffer, was_training, fast_path = io.BytesIO(), module.training, torch.backends.mha.get_fastpath_enabled()
     module.eval()
+    torch.backends.mha.set_fastpath_enabled(False)  # the fused kernel (_native_multi_head_attention) has no export
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
@@ -76,6 +91,7 @@ def _export(module, inputs: tuple, dynamo: bool, batch_dim: str | None, opset: i
             )
     finally:
         module.train(was_training)
+        torch.backends.mha.set_fastpath_enabled(fast_path)
     return buffer.getvalue()
 
 

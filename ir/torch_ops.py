@@ -201,6 +201,11 @@ def div(a, b):
     return torch.div(a, b, rounding_mode="trunc")
 
 
+def mod(a, b, *, fmod=0):
+    """fmod=0: the remainder takes the divisor's sign (integers only, as in Python); fmod=1: the dividend's (C fmod)."""
+    return torch.fmod(a, b) if fmod else torch.remainder(a, b)
+
+
 def pow_(a, b):
     return torch.pow(a, b).to(a.dtype)
 
@@ -450,6 +455,24 @@ def slice_(x, starts=None, ends=None, axes=None, steps=None, **attributes):
     return x
 
 
+def scatter_nd(data, indices, updates, *, reduction="none"):
+    """A copy of `data` with the slices that the last axis of `indices` addresses replaced by (or reduced with)
+    `updates`; indices are read modulo the addressed dims, so negative ones count from the end."""
+    depth = indices.shape[-1]
+    addressed = torch.tensor(data.shape[:depth], dtype=torch.int64, device=data.device)
+    rows = torch.remainder(indices.reshape(-1, depth).to(torch.int64), addressed)
+    strides = torch.tensor([math.prod(data.shape[i + 1 : depth]) for i in range(depth)], device=data.device)
+    flat = (rows * strides).sum(-1)
+    table = data.reshape(math.prod(data.shape[:depth]), -1).clone()
+    slices = updates.reshape(flat.numel(), -1).to(data.dtype)
+    if reduction == "none":
+        table[flat] = slices
+    else:
+        rows = flat[:, None].expand_as(slices)
+        table.scatter_reduce_(0, rows, slices, {"add": "sum", "mul": "prod", "max": "amax", "min": "amin"}[reduction])
+    return table.reshape(data.shape)
+
+
 def constant_of_shape(shape, *, value=None):
     fill, dtype = value if value is not None else ([0.0], TensorProto.FLOAT)
     return torch.full(_ints(shape), fill[0] if isinstance(fill, list) else fill, dtype=DTYPES[dtype])
@@ -511,6 +534,7 @@ OPS = {
     "Sub": sub,
     "Mul": mul,
     "Div": div,
+    "Mod": mod,
     "Pow": pow_,
     "Sqrt": _unary(torch.sqrt),
     "Exp": _unary(torch.exp),
@@ -573,6 +597,7 @@ OPS = {
     "Gather": gather,
     "GatherElements": gather_elements,
     "Slice": slice_,
+    "ScatterND": scatter_nd,
     "ConstantOfShape": constant_of_shape,
     "Expand": expand,
     "Tile": tile,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 
 from stitchc.ir import Graph, load_onnx
+from stitchc.ir.batch import input_batch
 from stitchc.ir.cost import CostError, node_macs, node_params
 from stitchc.stitch.points import stitch_points
 
@@ -29,7 +30,8 @@ def inspect_model(path: str) -> str:
 
 def _costs(graph: Graph) -> list[str]:
     try:
-        macs = [(node, node_macs(node), node_params(node)) for node in graph.nodes]
+        batch = input_batch(graph)
+        macs = [(node, node_macs(node, batch), node_params(node)) for node in graph.nodes]
     except CostError as error:
         return [f"MACs: unknown ({error})", f"params: {graph.params():,}"]
     lines = [f"MACs: {sum(m for _, m, _ in macs):,} per sample", f"params: {graph.params():,}", "cost per node:"]

@@ -51,13 +51,12 @@ def peak_mib() -> float:
 def measure(folder: str, in_memory: bool) -> None:
     """In this process: load the folder through a spec, evaluate the parent over all of it (streamed, or after
     reading every image into one array as a non-streaming loader would), print one line."""
+    from stitchc.data import load_data
     from stitchc.evolve.objectives import accuracy
     from stitchc.grammar.checker import check
     from stitchc.grammar.parser import parse
     from stitchc.ir import load_onnx
     from stitchc.ir.samples import Samples
-
-    from stitchc.data import load_data
 
     spec = f'stitch 1\ndata d = images("{folder}", size = [28, 28], channels = 1)\npipeline p = [dce]\n'
     data = load_data(check(parse(spec, os.path.join(folder, "..", "bench.stitch"))).data["d"])

@@ -34,8 +34,8 @@ def main() -> None:
         check(parse_file(path))
         cold = (time.perf_counter() - start) * 1000
         module = parse_file(path)
-        parse_ms = _best(lambda: parse_file(path))
-        check_ms = _best(lambda: check(module))
+        parse_ms = _best(lambda path=path: parse_file(path))
+        check_ms = _best(lambda module=module: check(module))
         print(f"{os.path.basename(path):<16} {parse_ms:9.2f} {check_ms:9.2f} {cold:14.2f}")
 
 

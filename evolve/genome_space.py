@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 from stitchc.ir import Graph
+from stitchc.stitch.decode import Genome, canonical, decode
 from stitchc.stitch.supernet import Gene, Supernet
 
-from stitchc.stitch.decode import Genome, canonical, decode
 from .program_genes import ProgramGenes
 
 

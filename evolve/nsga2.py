@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 
 from deap import base, creator, tools
+
 from stitchc.stitch.decode import Genome
 
 from .objectives import Evaluation

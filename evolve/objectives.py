@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
+
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 from stitchc.ir import Graph
 from stitchc.ir.runtime import predict

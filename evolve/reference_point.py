@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 from stitchc.ir import Graph
 

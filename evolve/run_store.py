@@ -35,7 +35,9 @@ def search_identity(model_bytes: bytes, layout: list) -> str:
     return digest.hexdigest()
 
 
-def objectives_identity(objectives: tuple[ObjectiveSpec, ...], metrics: dict[str, MetricSpec], splits: dict[tuple[str, str], Samples]) -> str:
+def objectives_identity(
+    objectives: tuple[ObjectiveSpec, ...], metrics: dict[str, MetricSpec], splits: dict[tuple[str, str], Samples]
+) -> str:
     """A hash of everything an objective's value depends on besides the candidate."""
     digest = hashlib.sha256(json.dumps([o.label for o in objectives]).encode())
     for name in sorted({o.metric for o in objectives} & set(metrics)):

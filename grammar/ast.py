@@ -43,21 +43,21 @@ class Ref:
 @dataclass(frozen=True)
 class Call:
     func: Ref
-    args: tuple["Expr", ...]
-    kwargs: dict[str, tuple[Span, "Expr"]]
+    args: tuple[Expr, ...]
+    kwargs: dict[str, tuple[Span, Expr]]
     span: Span
 
 
 @dataclass(frozen=True)
 class ListExpr:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span
 
 
 @dataclass(frozen=True)
 class Objective:
     direction: str
-    expr: "Expr"
+    expr: Expr
     span: Span
 
 

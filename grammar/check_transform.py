@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from stitchc.passes.rules.op_classes import OP_CLASSES, onnx_ops
 from stitchc.ir.suggest import did_you_mean
 from stitchc.passes.registry import names
+from stitchc.passes.rules.op_classes import OP_CLASSES, onnx_ops
 
 from . import ast
 from .program import ParamSpec, TransformSpec

@@ -8,7 +8,7 @@ ModelLoadError naming the model and the location.
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import onnx
 from onnx import external_data_helper

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -161,7 +162,7 @@ class Graph:
             raise ValueError(f"graph {self.name} has a cycle")
         self.nodes = order
 
-    def copy(self) -> "Graph":
+    def copy(self) -> Graph:
         """A structural copy; constant arrays are shared by reference, never copied."""
         other = Graph(self.name, self.opset_imports)
         other.functions = list(self.functions)

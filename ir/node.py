@@ -21,14 +21,14 @@ class Attribute:
     value: Any
 
     @staticmethod
-    def from_onnx(proto: onnx.AttributeProto) -> "Attribute":
+    def from_onnx(proto: onnx.AttributeProto) -> Attribute:
         return Attribute(proto.type, helper.get_attribute_value(proto))
 
     def to_onnx(self, name: str) -> onnx.AttributeProto:
         return helper.make_attribute(name, self.value, attr_type=self.kind)
 
     @staticmethod
-    def of(value: Any) -> "Attribute":
+    def of(value: Any) -> Attribute:
         """Builds an attribute from a Python value (ints, floats, strings and non-empty lists of them).
         Strings are stored as bytes, the form ONNX import gives them."""
         if isinstance(value, str):

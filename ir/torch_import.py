@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import onnx

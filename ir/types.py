@@ -37,7 +37,7 @@ class TensorType:
         return f"{np.dtype(self.dtype).name}[{dims}]"
 
     @staticmethod
-    def from_onnx(type_proto: onnx.TypeProto) -> "TensorType | None":
+    def from_onnx(type_proto: onnx.TypeProto) -> TensorType | None:
         """Reads a tensor TypeProto; returns None for non-tensor or untyped values."""
         if not type_proto.HasField("tensor_type"):
             return None

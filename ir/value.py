@@ -23,17 +23,17 @@ class Value:
 
     name: str
     type: TensorType | None = None
-    producer: "Node | None" = None
+    producer: Node | None = None
     const: np.ndarray | None = None
-    uses: list[tuple["Node", int]] = field(default_factory=list)
+    uses: list[tuple[Node, int]] = field(default_factory=list)
 
     @property
     def is_const(self) -> bool:
         return self.const is not None
 
-    def consumers(self) -> list["Node"]:
+    def consumers(self) -> list[Node]:
         """The distinct nodes that read this value, in use order."""
-        seen: dict[int, "Node"] = {}
+        seen: dict[int, Node] = {}
         for node, _ in self.uses:
             seen.setdefault(id(node), node)
         return list(seen.values())

@@ -4,8 +4,8 @@ names them."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from stitchc.ir import Graph
 

@@ -27,7 +27,9 @@ class DeadCodeElimination(PassBase):
                     captured |= captured_names(node)
         dead = [n for n in graph.nodes if id(n) not in live]
         graph.remove_nodes(dead)
-        unused = [v for v in graph.constants.values() if not v.uses and v not in graph.outputs and v.name not in captured]
+        unused = [
+            v for v in graph.constants.values() if not v.uses and v not in graph.outputs and v.name not in captured
+        ]
         for value in unused:
             graph.remove_constant(value)
         return PassResult(graph, bool(dead or unused))

@@ -52,7 +52,7 @@ def summary_of(target) -> str:
     return doc.splitlines()[0].rstrip(".") if doc else ""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def discover(package: str = "stitchc.passes") -> None:
     """Imports every module of `package` and its subpackages once; their decorators fill the registry."""
     root = importlib.import_module(package)
@@ -78,4 +78,3 @@ def lookup(name: str, kinds: tuple[str, ...]) -> Entry:
 
 def names(kind: str) -> tuple[str, ...]:
     return tuple(e.name for e in entries(kind))
-

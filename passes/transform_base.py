@@ -8,8 +8,8 @@ rule does not apply at that site (the gene is then a no-op, never an error).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -23,7 +23,7 @@ class Implementation:
     name: str
     kind: str  # "morphism" | "mutation"
     guarantee: str  # "exact" | "approximate" | "none"
-    apply: Callable[[Graph, "Node | None", dict, np.random.Generator], bool]
+    apply: Callable[[Graph, Node | None, dict, np.random.Generator], bool]
     defaults: dict
     random: bool  # whether it draws from the generator (else its seed gene cannot matter)
 

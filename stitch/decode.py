@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from stitchc.ir import Graph
-from stitchc.passes.dce import DeadCodeElimination
 from stitchc.ir.node import STITCHC_DOMAIN
+from stitchc.passes.dce import DeadCodeElimination
 
 from .supernet import Supernet
 

@@ -7,7 +7,7 @@ supernetwork. Values are vertices; a node adds an edge from each input value to 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from stitchc.ir import Graph, Value
 

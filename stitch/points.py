@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from stitchc.ir import Graph, Value
 from stitchc.ir.batch import input_batch
 from stitchc.ir.suggest import did_you_mean

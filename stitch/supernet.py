@@ -23,7 +23,6 @@ from .matching import spatial_ratio
 from .plan import StitchError, StitchPlan, auto_plans, check_acyclic, check_plan
 
 
-
 @dataclass(frozen=True)
 class Gene:
     name: str

@@ -14,7 +14,6 @@ import torch
 from stitchc.ir.samples import Samples, as_samples
 
 from .decode import decode
-
 from .fit import set_stitch
 from .refine import recipe
 from .supernet import Stitch, Supernet

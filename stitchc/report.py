@@ -12,6 +12,8 @@ import onnx
 from stitchc.evolve.hypervolume import Axis
 from stitchc.grammar.program import ObjectiveSpec
 
+from .metadata import stitchc_version, with_metadata
+
 COSTS = ("macs", "params")  # shown for every candidate, as columns of their own unless they are objectives
 
 
@@ -35,7 +37,6 @@ class Columns:
         costs = [getattr(row, cost) for cost in COSTS if cost not in [o.label for o in self.objectives]]
         return [format_value(v) for v in (*row.values, *row.test, *costs)]
 
-from .metadata import stitchc_version, with_metadata
 
 DESCRIPTION_KEYS = ("genome", "choices", "program", "parent")  # the row_json keys that are not objective values
 

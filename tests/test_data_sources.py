@@ -9,11 +9,11 @@ import pickle
 import numpy as np
 import pytest
 from PIL import Image
+
+from stitchc.data import DataError, load_data, load_dataset
 from stitchc.grammar.checker import check
 from stitchc.grammar.parser import parse
 from stitchc.ir.samples import Samples
-
-from stitchc.data import DataError, load_data, load_dataset
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from stitchc.stitch.decode import canonical, decode
 from stitchc.ir.runtime import run
+from stitchc.stitch.decode import canonical, decode
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.supernet import auto_supernet
 

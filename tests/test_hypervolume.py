@@ -10,13 +10,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation
 from stitchc.evolve.reference_point import reference_axes
-from stitchc.ir.samples import as_samples
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
+from stitchc.ir.samples import as_samples
 
 
 def _points(*vectors) -> list[Evaluation]:

@@ -7,13 +7,13 @@ import random
 
 import numpy as np
 
-from stitchc.stitch.decode import decode
 from stitchc.ir import from_onnx
 from stitchc.ir.runtime import run
+from stitchc.stitch.decode import decode
 from stitchc.stitch.matching import match
 from stitchc.stitch.merge_cycles import find_cycle
-from stitchc.stitch.points import stitch_points
 from stitchc.stitch.plan import StitchPlan
+from stitchc.stitch.points import stitch_points
 from stitchc.stitch.supernet import auto_supernet, build_supernet
 
 

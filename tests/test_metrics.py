@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 import sklearn.metrics as skm
+
 from stitchc.evolve.metrics.accuracy import accuracy
 from stitchc.evolve.metrics.f1 import f1
 from stitchc.evolve.metrics.latency import latency
@@ -16,10 +17,10 @@ from stitchc.evolve.metrics.registry import COST_METRICS, SCORE_METRICS
 from stitchc.evolve.metrics.regression import mae, mse
 from stitchc.evolve.metrics.topk import topk
 from stitchc.evolve.metrics.user import MetricError, user_metric
-from stitchc.ir.samples import as_samples
 from stitchc.evolve.objectives import measure, scores
 from stitchc.grammar.metric_table import BUILTIN_METRICS
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
+from stitchc.ir.samples import as_samples
 
 CLASSES = 7
 

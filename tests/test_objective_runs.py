@@ -13,11 +13,11 @@ import numpy as np
 import onnx
 import pytest
 import sklearn.metrics as skm
-from stitchc.evolve.hypervolume import Axis, hypervolume
-from stitchc.evolve.objectives import Evaluation, scores
 
 import stitchc
 from stitchc.cli import main
+from stitchc.evolve.hypervolume import Axis, hypervolume
+from stitchc.evolve.objectives import Evaluation, scores
 
 SPEC = """stitch 1
 data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)

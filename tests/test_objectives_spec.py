@@ -10,11 +10,11 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+
+from stitchc.cli import main
 from stitchc.evolve.metrics.output_fit import output_mismatch
 from stitchc.grammar.program import ObjectiveSpec
 from stitchc.ir import TensorType
-
-from stitchc.cli import main
 
 SPEC = """stitch 1
 data d = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)

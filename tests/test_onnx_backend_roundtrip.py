@@ -27,7 +27,8 @@ FOLDERS = ("node", "simple", "pytorch-converted", "pytorch-operator")
 
 def generated_cases():
     """(name, model, [(inputs, outputs)]) from the onnx package's node and model case generators."""
-    from onnx.backend.test.case import model as model_cases, node as node_cases
+    from onnx.backend.test.case import model as model_cases
+    from onnx.backend.test.case import node as node_cases
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")

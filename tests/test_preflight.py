@@ -7,11 +7,11 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
+
+from stitchc.cli import main
 from stitchc.ir.errors import ExecutionError
 from stitchc.ir.runtime import predict
 from stitchc.ir.samples import as_samples
-
-from stitchc.cli import main
 
 NETS = """
 import torch

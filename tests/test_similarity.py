@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from stitchc.stitch.matching import match_chain, weights
-from stitchc.stitch.similarity import cka_matrix, cka_similarity, linear_cka
 from stitchc.stitch.points import stitch_points
+from stitchc.stitch.similarity import cka_matrix, cka_similarity, linear_cka
 
 
 def test_cka_invariances():

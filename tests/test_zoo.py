@@ -30,12 +30,12 @@ import onnx
 import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
+
+import stitchc
 from stitchc.ir import ModelLoadError, from_onnx
 from stitchc.ir.cost import CostError, node_macs
 from stitchc.ir.runtime import run
 from stitchc.stitch.points import stitch_points
-
-import stitchc
 
 # Published multiply-accumulates per sample, in G, at the resolution given, as published (the precision matters).
 # torchvision: the "GFLOPS" column of torchvision's model table, shipped as `Weights.meta["_ops"]` (torchvision

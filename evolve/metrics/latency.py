@@ -12,6 +12,7 @@ import statistics
 import time
 
 import numpy as np
+
 from stitchc.ir import Graph
 from stitchc.ir.runtime import session
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from stitchc.grammar.metric_table import BUILTIN_METRICS
 from stitchc.grammar.program import ObjectiveSpec
 from stitchc.ir import TensorType

@@ -6,6 +6,7 @@ import math
 import numbers
 
 import numpy as np
+
 from stitchc.grammar.program import MetricSpec
 from stitchc.grammar.python_function import FunctionLoadError, load_function
 

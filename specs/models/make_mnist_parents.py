@@ -13,9 +13,9 @@ import os
 from collections import OrderedDict
 
 import torch
+from make_parents import HERE, accuracy, export, train
 from torch import nn
 
-from make_parents import HERE, accuracy, export, train
 from stitchc.data import load_dataset
 
 

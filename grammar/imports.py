@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import traceback
+
+from stitchc.ir.user_code import import_file
 
 from . import ast
 
@@ -81,10 +82,4 @@ def use_passes(checker, decl: ast.UseDecl) -> None:
 def _load(path: str, mtime: float):
     """Executes a Python file once per version and returns the module (a pass file's @register_pass
     decorators fill the registry; a metric file's functions are looked up on the module)."""
-    name = "stitchc_user_passes_" + str(abs(hash((path, mtime))))
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError("not a Python file")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_file(path, f"stitchc_user_passes_{abs(hash(mtime))}_")

@@ -197,7 +197,7 @@ def _fit_group(
     supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Split, cache: str, own: set[str]
 ) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
-    errors = fit_supernet(supernet, parents, data.x, cache, only=own)
+    errors = fit_supernet(supernet, parents, data.x, only=own)
     log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data.x)} samples" + _spread(errors, "feature MSE"))
     refine = group.refine
     if refine is None:

@@ -37,7 +37,7 @@ def _space(tmp_path, parent_paths, parents, digits):
     program = load_program(str(path))
     graphs = dict(zip("ab", parents))
     supernet = auto_supernet(graphs)
-    fit_supernet(supernet, graphs, digits.train.x[:256], str(tmp_path / "cache"))
+    fit_supernet(supernet, graphs, digits.train.x[:256])
     search = program.searches["front"]
     return GenomeSpace(supernet, program_genes(search.program, program.transforms, supernet.graph)), str(path)
 

@@ -31,7 +31,7 @@ def test_task_refinement_lowers_the_loss_and_touches_only_the_stitch(parents, di
     graphs = dict(zip("ab", parents))
     supernet = auto_supernet(graphs)
     x, y = digits.train.x[:256], digits.train.y[:256]
-    fit_supernet(supernet, graphs, x, str(tmp_path))
+    fit_supernet(supernet, graphs, x)
     stitch = max(supernet.stitches, key=lambda s: s.source.channels)  # one with the most to learn
     genome = supernet.stitch_genome(stitch)
     before = _cross_entropy(decode(supernet, genome), x, y)

@@ -53,10 +53,7 @@ def fit_supernet(
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
     if not stitches:
         return {}
-    stats = JointStats(stitches, len(x))
-    requests = [(parents[name], points) for name, points in stitch_points_of(stitches, parents).items()]
-    for part, features in stream_features(requests, x, budget):
-        stats.add(part, features)
+    stats = _accumulate(stitches, parents, x, budget)
     errors = {}
     for stitch in stitches:
         fit = _checked_fit(stitch, *stats.stats(stitch))
@@ -70,6 +67,15 @@ def fit_supernet(
                 flush=True,
             )
     return errors
+
+
+def _accumulate(stitches: list[Stitch], parents: dict[str, Graph], x: np.ndarray, budget: int) -> JointStats:
+    """One pass of the parents over `x`; their sessions and last batch are freed on return."""
+    stats = JointStats(stitches, len(x))
+    requests = [(parents[name], points) for name, points in stitch_points_of(stitches, parents).items()]
+    for part, features in stream_features(requests, x, budget):
+        stats.add(part, features)
+    return stats
 
 
 def _checked_fit(stitch: Stitch, train: RidgeStats, holdout: RidgeStats) -> Fit:

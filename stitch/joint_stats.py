@@ -4,7 +4,9 @@ A view is the rows a stitch is fitted on (its target's pixels, see rows.py) and 
 there: its source as the 1×1 map sees it and its target. A matched pair's two stitches have the same view
 when neither resamples (same pixels, same two features), so one joint Gram matrix of [x_a, x_b, 1] holds
 every statistic of both directions: its blocks are each direction's Gram, cross products and sums of
-squares. Gram matrices are symmetric, so the training rows' Gram is kept in the lower triangle and the
+squares. Features are taken about an origin, the first sample's mean feature (per channel, over its
+pixels), so that float64 sums of squares keep the variance of features far from zero. Gram matrices are
+symmetric, so the training rows' Gram is kept in the lower triangle and the
 held-out rows' in the strict upper triangle of one array (the held-out diagonal apart): per matched pair,
 one (C_a + C_b + 1)² float64 array.
 """
@@ -29,6 +31,7 @@ class _View:
         self.offsets: list[int] = [0]
         self.joint: np.ndarray | None = None
         self.held_out_diagonal: np.ndarray | None = None
+        self.origin: np.ndarray | None = None  # per column but the ones, set by the first batch
 
     def columns(self, point_id: int, resample: int, channels: int) -> np.ndarray:
         """The column indices of a block, added when new."""
@@ -43,12 +46,15 @@ class _View:
         self.joint, self.held_out_diagonal = np.zeros((size, size)), np.zeros(size)
 
     def add(self, rows: np.ndarray, side: int) -> None:
-        """Adds the rows' products to the training (side 0) or held-out (side 1) triangle."""
-        product = rows.T @ rows
-        lower = np.tri(len(product), dtype=bool)
-        np.add(self.joint, product, out=self.joint, where=lower if side == 0 else ~lower)
+        """Adds the rows' products to the training (side 0) or held-out (side 1) triangle, in place (BLAS
+        syrk writes one triangle, diagonal included: the held-out diagonal is moved apart)."""
+        from scipy.linalg.blas import dsyrk  # imported here: scipy costs start-up time `stitchc check` saves
+
+        diagonal = np.diag(self.joint).copy() if side == 1 else None
+        dsyrk(1.0, rows.T, beta=1.0, c=self.joint.T, lower=side, overwrite_c=1)  # joint.T: Fortran order
         if side == 1:
-            self.held_out_diagonal += np.diag(product)
+            self.held_out_diagonal += np.diag(self.joint) - diagonal
+            np.fill_diagonal(self.joint, diagonal)
 
     def block(self, rows: np.ndarray, columns: np.ndarray, side: int) -> np.ndarray:
         """The rows × columns block of one side's (symmetric) Gram matrix."""
@@ -88,14 +94,24 @@ class JointStats:
         for view in self.views.values():
             if view.spatial and view.spatial not in pixels:
                 pixels[view.spatial] = kept_pixels(indices, view.spatial, self.samples)
+            if view.origin is None:
+                first = np.arange(len(indices)) == 0
+                all_pixels = np.ones((len(indices), *view.spatial), dtype=bool) if view.spatial else None
+                view.origin = self._rows(view, features, row_positions(first, all_pixels))[:, :-1].mean(axis=0)
             for side, samples in enumerate((~held_out, held_out)):
                 if samples.any():
-                    where = row_positions(samples, pixels.get(view.spatial))
-                    count = len(where[0] if isinstance(where, tuple) else where)
-                    rows = np.ones((count, view.offsets[-1] + 1))
-                    for (point, resample), start, end in zip(view.blocks, view.offsets, view.offsets[1:]):
-                        rows[:, start:end] = gather(features[point], resample, where)
+                    rows = self._rows(view, features, row_positions(samples, pixels.get(view.spatial)))
+                    rows[:, :-1] -= view.origin
                     view.add(rows, side)
+
+    @staticmethod
+    def _rows(view: _View, features: dict[int, np.ndarray], where) -> np.ndarray:
+        """The view's float64 columns at the rows `where`, the last one all ones."""
+        count = len(where[0] if isinstance(where, tuple) else where)
+        rows = np.ones((count, view.offsets[-1] + 1))
+        for (point, resample), start, end in zip(view.blocks, view.offsets, view.offsets[1:]):
+            rows[:, start:end] = gather(features[point], resample, where)
+        return rows
 
     def stats(self, stitch: Stitch) -> tuple[RidgeStats, RidgeStats]:
         """The stitch's train and held-out statistics."""
@@ -106,6 +122,8 @@ class JointStats:
                 view.block(inputs, inputs, side),
                 view.block(inputs, target, side),
                 view.joint[target, target] if side == 0 else view.held_out_diagonal[target],
+                view.origin[source],
+                view.origin[target],
             )
             for side in (0, 1)
         )

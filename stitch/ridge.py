@@ -1,7 +1,8 @@
 """Ridge regression from sufficient statistics, scale-normalised, with the strength chosen on held-out rows.
 
-Statistics of rows x [n, C_in] → y [n, C_out] in float64: the Gram matrix of x̃ = [x, 1], the products
-x̃ᵀ y and the per-channel Σ y². The solution centres both sides (the bias is not penalised), standardises
+Statistics of rows x [n, C_in] → y [n, C_out] in float64: the Gram matrix of x̃ = [x − o_x, 1], the
+products x̃ᵀ (y − o_y) and the per-channel Σ (y − o_y)², for origins o_x, o_y near the data (the features
+of one sample: sums of squares far from the origin would lose the variance to rounding). The solution centres both sides (the bias is not penalised), standardises
 each input channel to unit deviation (channels below DEVIATION_FLOOR of the loudest one's deviation keep
 that floor, so constant channels get no weight) and penalises α·tr(standardised Gram)/C_in: α means the
 same whatever the features' scale. α is the value of RIDGE_GRID with the lowest held-out MSE; the final
@@ -10,7 +11,7 @@ fit uses all rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,13 +30,15 @@ def augment(rows: np.ndarray) -> np.ndarray:
 class RidgeStats:
     """Sufficient statistics, in float64, of the least-squares problem rows x → rows y."""
 
-    gram: np.ndarray  # [C_in + 1, C_in + 1]: Σ x̃ x̃ᵀ with x̃ = [x, 1]; its last entry counts the rows
-    cross: np.ndarray  # [C_in + 1, C_out]: Σ x̃ yᵀ; its last row is Σ y
-    squares: np.ndarray  # [C_out]: Σ y² per channel
+    gram: np.ndarray  # [C_in + 1, C_in + 1]: Σ x̃ x̃ᵀ with x̃ = [x − o_x, 1]; its last entry counts the rows
+    cross: np.ndarray  # [C_in + 1, C_out]: Σ x̃ (y − o_y)ᵀ; its last row is Σ (y − o_y)
+    squares: np.ndarray  # [C_out]: Σ (y − o_y)² per channel
+    origin_x: np.ndarray | None = field(default=None)  # o_x [C_in] (None: 0)
+    origin_y: np.ndarray | None = field(default=None)  # o_y [C_out] (None: 0)
 
     @classmethod
     def of(cls, x: np.ndarray, y: np.ndarray) -> RidgeStats:
-        """The statistics of rows x [n, C_in] → y [n, C_out]."""
+        """The statistics of rows x [n, C_in] → y [n, C_out] about the origin 0."""
         rows, y = augment(x), np.asarray(y, dtype=np.float64)
         return cls(rows.T @ rows, rows.T @ y, np.einsum("ij,ij->j", y, y))
 
@@ -44,12 +47,26 @@ class RidgeStats:
         return float(self.gram[-1, -1])
 
     def __add__(self, other: RidgeStats) -> RidgeStats:
-        return RidgeStats(self.gram + other.gram, self.cross + other.cross, self.squares + other.squares)
+        """The statistics of both sets of rows (about this one's origins, which `other` must share)."""
+        return RidgeStats(
+            self.gram + other.gram,
+            self.cross + other.cross,
+            self.squares + other.squares,
+            self.origin_x,
+            self.origin_y,
+        )
+
+    def _origin_shift(self, weight: np.ndarray) -> np.ndarray:
+        """o_y − o_x W: what the bias gains when the statistics' origins are undone."""
+        shift = np.zeros(weight.shape[1])
+        if self.origin_y is not None:
+            shift += self.origin_y
+        if self.origin_x is not None:
+            shift -= self.origin_x @ weight
+        return shift
 
     def solve(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Ridge solution on standardised inputs with an unpenalised bias: W [C_in, C_out], b [C_out]."""
-        from scipy.linalg import solve  # imported here: scipy costs start-up time that `stitchc check` need not pay
-
         n = self.n
         mean_x, mean_y = self.gram[-1, :-1] / n, self.cross[-1] / n
         standard = self.gram[:-1, :-1] - n * np.outer(mean_x, mean_x)
@@ -61,12 +78,12 @@ class RidgeStats:
         standard /= scale[None, :]
         trace = np.trace(standard)
         standard[np.diag_indices_from(standard)] += alpha * trace / len(scale) if trace > 0 else 1.0
-        weight = solve(standard, cross / scale[:, None], assume_a="pos", overwrite_a=True) / scale[:, None]
-        return weight, mean_y - mean_x @ weight
+        weight = _solve_positive(standard, cross / scale[:, None]) / scale[:, None]
+        return weight, mean_y - mean_x @ weight + self._origin_shift(weight)
 
     def mse(self, weight: np.ndarray, bias: np.ndarray) -> float:
         """Mean squared error of x W + b against y over the accumulated rows, from the statistics alone."""
-        full = np.vstack([weight, bias])
+        full = np.vstack([weight, bias - self._origin_shift(weight)])
         total = np.sum(full * (self.gram @ full)) - 2 * np.sum(full * self.cross) + self.squares.sum()
         return float(max(total, 0.0) / (self.n * len(self.squares)))
 
@@ -74,6 +91,19 @@ class RidgeStats:
         """The target's variance per channel, averaged over channels."""
         mean = self.cross[-1] / self.n
         return float(np.mean(np.maximum(self.squares / self.n - mean**2, 0.0)))
+
+
+def _solve_positive(matrix: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """matrix⁻¹ right for a symmetric positive definite matrix (Cholesky); when rounding left it slightly
+    indefinite, through its eigendecomposition with negative eigenvalues set to the smallest positive one."""
+    from scipy.linalg import LinAlgError, solve  # imported here: scipy costs start-up time `stitchc check` saves
+
+    try:
+        return solve(matrix, right, assume_a="pos")
+    except LinAlgError:
+        values, vectors = np.linalg.eigh(matrix)
+        values = np.maximum(values, values[values > 0].min(initial=1.0))
+        return vectors @ ((vectors.T @ right) / values[:, None])
 
 
 @dataclass(frozen=True)

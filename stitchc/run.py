@@ -23,7 +23,7 @@ from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.grammar.model_loader import load_parent
 from stitchc.ir import Graph, ModelLoadError
 from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
-from stitchc.stitch.fit import fit_supernet
+from stitchc.stitch.fit import FitError, fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
 from stitchc.stitch.supernet import Supernet, build_supernet
@@ -189,7 +189,10 @@ def compile_supernet(
         raise SpecError([Diagnostic(program.file, span, str(error))], program.source) from None
     for group in groups:
         own = {p.name for g, p in plans if g is group}
-        _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+        try:
+            _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+        except FitError as error:
+            raise SpecError([Diagnostic(program.file, group.span, str(error))], program.source) from None
     return supernet
 
 

@@ -156,11 +156,12 @@ def test_upsampling_stitch_lowers_to_torch_like_onnx_runtime(parents, digits, tm
     np.testing.assert_allclose(through_torch, run(candidate, digits.val.x)[0], rtol=1e-4, atol=1e-5)
 
 
-def _direct_stats(stitch, features, samples):
-    """RidgeStats of a stitch's rows over `samples` (no pixel subsampling), from whole feature arrays."""
+def _direct_stats(stitch, features, samples, origins):
+    """RidgeStats of a stitch's rows over `samples` (no pixel subsampling) about `origins`, from whole arrays."""
     source = resample_source(np.asarray(features[id(stitch.source.value)])[samples], stitch.resample)
     target = np.asarray(features[id(stitch.target.value)])[samples]
-    return RidgeStats.of(as_rows(source).astype(np.float64), as_rows(target).astype(np.float64))
+    origin_x, origin_y = origins
+    return RidgeStats.of(as_rows(source) - origin_x, as_rows(target) - origin_y)
 
 
 def test_streamed_statistics_equal_direct_ones(parents, digits, tmp_path):
@@ -183,8 +184,12 @@ def test_streamed_statistics_equal_direct_ones(parents, digits, tmp_path):
             stats.add(part, features)
         features = parent_features(stitches, graphs, x, str(tmp_path))
         for stitch in stitches:
-            direct = [_direct_stats(stitch, features, m) for m in (~held_out, held_out)]
-            for streamed, expected in zip(stats.stats(stitch), direct):
+            streamed_sides = stats.stats(stitch)
+            origins = streamed_sides[0].origin_x, streamed_sides[0].origin_y
+            first = resample_source(np.asarray(features[id(stitch.source.value)][:1]), stitch.resample)
+            np.testing.assert_allclose(origins[0], as_rows(first).mean(axis=0), rtol=1e-6)  # the first sample's mean
+            direct = [_direct_stats(stitch, features, m, origins) for m in (~held_out, held_out)]
+            for streamed, expected in zip(streamed_sides, direct):
                 for name in ("gram", "cross", "squares"):
                     np.testing.assert_allclose(
                         getattr(streamed, name), getattr(expected, name), rtol=1e-12, err_msg=f"{stitch.name} {name}"

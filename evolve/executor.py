@@ -1,18 +1,17 @@
 """Evaluate many genomes at once: in this process, or in a pool of worker processes.
 
 Workers start with `spawn` (never `fork`: ONNX Runtime's threads do not survive a fork). Each receives,
-once at start-up, a SpaceRecipe (the supernet as ONNX bytes and the genome space's flat description) and
-the evaluation split, and rebuilds its evaluator from them: never the deep object graph of the IR, whose
-pickling overflows the stack on real networks. Results do not depend on the number of workers or the order
-of completion, so runs stay deterministic.
+once at start-up, the evaluator without its genome space (data and objectives only) and a SpaceRecipe (the
+supernet as ONNX bytes and the genome space's flat description), and rebuilds the space from it: never the
+deep object graph of the IR, whose pickling overflows the stack on real networks. Results do not depend on
+the number of workers or the order of completion, so runs stay deterministic.
 """
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import os
-
-import numpy as np
 
 from stitchc.stitch.decode import Genome
 
@@ -31,10 +30,11 @@ def auto_workers(macs_per_sample: int, samples: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _start_worker(recipe: SpaceRecipe, x: np.ndarray, y: np.ndarray) -> None:
+def _start_worker(recipe: SpaceRecipe, evaluator: Evaluator) -> None:
     global _worker_evaluator
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _worker_evaluator = Evaluator(recipe.build(), x, y)
+    evaluator.space = recipe.build()
+    _worker_evaluator = evaluator
 
 
 def _evaluate_in_worker(genome: Genome) -> Evaluation:
@@ -54,10 +54,10 @@ class Executor:
     def __enter__(self) -> "Executor":
         if self.workers > 1:
             context = multiprocessing.get_context("spawn")
+            shell = copy.copy(self.evaluator)
+            shell.space, shell.cache = None, {}
             recipe = SpaceRecipe.of(self.evaluator.space)
-            self.pool = context.Pool(
-                self.workers, initializer=_start_worker, initargs=(recipe, self.evaluator.x, self.evaluator.y)
-            )
+            self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=(recipe, shell))
         return self
 
     def __exit__(self, *exc) -> None:

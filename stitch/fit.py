@@ -61,8 +61,9 @@ def fit_supernet(
         errors[stitch.name] = fit.mse
         if fit.held_out_mse > fit.held_out_variance > 0:
             print(
-                f"stitchc: warning: stitch {stitch.name}: held-out feature MSE {fit.held_out_mse:.3g} exceeds the "
-                f"target feature's variance {fit.held_out_variance:.3g} (worse than predicting its mean)",
+                f"stitchc: warning: stitch {stitch.name}: held-out feature MSE {fit.held_out_mse:.3g} is "
+                f"{fit.held_out_mse / fit.held_out_variance:.4g}× the target feature's variance "
+                "(no better than predicting its mean)",
                 file=sys.stderr,
                 flush=True,
             )

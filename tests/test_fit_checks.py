@@ -3,6 +3,8 @@ target's mean is a warning naming it, and the ridge strength does not depend on 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -89,7 +91,11 @@ def test_a_stitch_worse_than_the_mean_is_flagged(tmp_path, capsys):
     assert capsys.readouterr().err == ""
     supernet = auto_supernet({"a": graphs["a"], "c": graphs["c"]})
     fit_supernet(supernet, graphs, x)
-    flagged = [line.split(":")[2].removeprefix(" stitch ") for line in capsys.readouterr().err.splitlines()]
+    lines = capsys.readouterr().err.splitlines()
+    pattern = r"stitchc: warning: stitch (\S+): held-out feature MSE \S+ is (\S+)× the target feature's variance"
+    found = [re.match(pattern + r" \(no better than predicting its mean\)$", line) for line in lines]
+    assert all(found) and all(float(m.group(2)) > 1 for m in found), lines
+    flagged = [m.group(1) for m in found]
     assert {s.name for s in supernet.stitches if s.plan.target_parent == "c"} <= set(flagged)
 
 

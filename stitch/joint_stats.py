@@ -56,14 +56,23 @@ class _View:
             self.held_out_diagonal += np.diag(self.joint) - diagonal
             np.fill_diagonal(self.joint, diagonal)
 
-    def block(self, rows: np.ndarray, columns: np.ndarray, side: int) -> np.ndarray:
-        """The rows × columns block of one side's (symmetric) Gram matrix."""
+    def gram(self, columns: np.ndarray, side: int) -> np.ndarray:
+        """One side's Gram matrix over these (ascending) columns: its triangle, mirrored in place."""
+        block = self.joint[np.ix_(columns, columns)]
+        for row in range(len(columns)):
+            if side == 0:
+                block[row, row + 1 :] = block[row + 1 :, row]
+            else:
+                block[row, :row] = block[:row, row]
+        if side == 1:
+            block[np.diag_indices_from(block)] = self.held_out_diagonal[columns]
+        return block
+
+    def cross(self, rows: np.ndarray, columns: np.ndarray, side: int) -> np.ndarray:
+        """The rows × columns block of one side's Gram matrix, for disjoint rows and columns."""
         direct, mirrored = self.joint[np.ix_(rows, columns)], self.joint[np.ix_(columns, rows)].T
-        if side == 0:
-            return np.where(rows[:, None] >= columns[None, :], direct, mirrored)
-        block = np.where(rows[:, None] < columns[None, :], direct, mirrored)
-        same = rows[:, None] == columns[None, :]
-        return np.where(same, self.held_out_diagonal[rows][:, None], block)
+        lower = rows[:, None] > columns[None, :]
+        return np.where(lower if side == 0 else ~lower, direct, mirrored)
 
 
 class JointStats:
@@ -119,8 +128,8 @@ class JointStats:
         inputs = np.append(source, view.offsets[-1])  # the source's columns, then the ones
         return tuple(
             RidgeStats(
-                view.block(inputs, inputs, side),
-                view.block(inputs, target, side),
+                view.gram(inputs, side),
+                view.cross(inputs, target, side),
                 view.joint[target, target] if side == 0 else view.held_out_diagonal[target],
                 view.origin[source],
                 view.origin[target],

@@ -2,11 +2,14 @@
 
 Statistics of rows x [n, C_in] → y [n, C_out] in float64: the Gram matrix of x̃ = [x − o_x, 1], the
 products x̃ᵀ (y − o_y) and the per-channel Σ (y − o_y)², for origins o_x, o_y near the data (the features
-of one sample: sums of squares far from the origin would lose the variance to rounding). The solution centres both sides (the bias is not penalised), standardises
-each input channel to unit deviation (channels below DEVIATION_FLOOR of the loudest one's deviation keep
-that floor, so constant channels get no weight) and penalises α·tr(standardised Gram)/C_in: α means the
-same whatever the features' scale. α is the value of RIDGE_GRID with the lowest held-out MSE; the final
-fit uses all rows.
+of one sample: sums of squares far from the origin would lose the variance to rounding). The solution
+centres both sides (the bias is not penalised), standardises each input channel to unit deviation
+(channels below DEVIATION_FLOOR of the loudest one's deviation keep that floor, so constant channels get
+no weight) and penalises α·tr(standardised Gram)/C_in: α means the same whatever the features' scale.
+α is the value of RIDGE_GRID with the lowest held-out MSE measured on at most SELECTION_CHANNELS evenly
+spaced target channels (a solve for every channel costs several factorisations: 3× less time on the
+largest stitch of resnet50 × efficientnet_b0); the held-out MSE reported is then measured on every
+channel, and the final fit uses all rows.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 RIDGE_GRID = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 DEVIATION_FLOOR = 1e-3
+SELECTION_CHANNELS = 64
 
 
 def augment(rows: np.ndarray) -> np.ndarray:
@@ -56,6 +60,11 @@ class RidgeStats:
             self.origin_y,
         )
 
+    def channels(self, index: np.ndarray) -> RidgeStats:
+        """The statistics of these target channels only (the Gram matrix is shared, not copied)."""
+        origin_y = None if self.origin_y is None else self.origin_y[index]
+        return RidgeStats(self.gram, self.cross[:, index], self.squares[index], self.origin_x, origin_y)
+
     def _origin_shift(self, weight: np.ndarray) -> np.ndarray:
         """o_y − o_x W: what the bias gains when the statistics' origins are undone."""
         shift = np.zeros(weight.shape[1])
@@ -78,7 +87,7 @@ class RidgeStats:
         standard /= scale[None, :]
         trace = np.trace(standard)
         standard[np.diag_indices_from(standard)] += alpha * trace / len(scale) if trace > 0 else 1.0
-        weight = _solve_positive(standard, cross / scale[:, None]) / scale[:, None]
+        weight = np.linalg.solve(standard, cross / scale[:, None]) / scale[:, None]
         return weight, mean_y - mean_x @ weight + self._origin_shift(weight)
 
     def mse(self, weight: np.ndarray, bias: np.ndarray) -> float:
@@ -93,19 +102,6 @@ class RidgeStats:
         return float(np.mean(np.maximum(self.squares / self.n - mean**2, 0.0)))
 
 
-def _solve_positive(matrix: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """matrix⁻¹ right for a symmetric positive definite matrix (Cholesky); when rounding left it slightly
-    indefinite, through its eigendecomposition with negative eigenvalues set to the smallest positive one."""
-    from scipy.linalg import LinAlgError, solve  # imported here: scipy costs start-up time `stitchc check` saves
-
-    try:
-        return solve(matrix, right, assume_a="pos")
-    except LinAlgError:
-        values, vectors = np.linalg.eigh(matrix)
-        values = np.maximum(values, values[values > 0].min(initial=1.0))
-        return vectors @ ((vectors.T @ right) / values[:, None])
-
-
 @dataclass(frozen=True)
 class Fit:
     weight: np.ndarray  # [C_in, C_out]
@@ -117,8 +113,14 @@ class Fit:
 
 def fit_from_stats(train: RidgeStats, holdout: RidgeStats) -> Fit:
     """Chooses the ridge strength on the held-out rows, refits on all rows."""
-    errors = [holdout.mse(*train.solve(alpha)) for alpha in RIDGE_GRID] if holdout.n and train.n else [0.0]
+    alpha, held_out, variance = RIDGE_GRID[0], 0.0, 0.0
+    if holdout.n and train.n:
+        outputs = len(train.squares)
+        chosen = np.unique(np.linspace(0, outputs - 1, min(outputs, SELECTION_CHANNELS)).round().astype(int))
+        train_part, holdout_part = train.channels(chosen), holdout.channels(chosen)
+        errors = [holdout_part.mse(*train_part.solve(a)) for a in RIDGE_GRID]
+        alpha = RIDGE_GRID[int(np.argmin(errors))]
+        held_out, variance = holdout.mse(*train.solve(alpha)), holdout.variance()
     everything = train + holdout
-    weight, bias = everything.solve(RIDGE_GRID[int(np.argmin(errors))])
-    variance = holdout.variance() if holdout.n else 0.0
-    return Fit(weight, bias, everything.mse(weight, bias), min(errors), variance)
+    weight, bias = everything.solve(alpha)
+    return Fit(weight, bias, everything.mse(weight, bias), held_out, variance)

@@ -17,7 +17,7 @@ from stitchc.ir.runtime import session
 
 from .points import Point
 
-DEFAULT_BUDGET = 64 * 2**20  # bytes of features per batch (resnet50 × efficientnet_b0 at 32²: 29 samples)
+DEFAULT_BUDGET = 32 * 2**20  # bytes of features per batch (resnet50 × efficientnet_b0 at 32²: 14 samples)
 MAX_BATCH = 256  # larger ORT batches run slower on CPU (activations fall out of cache)
 
 

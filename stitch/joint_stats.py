@@ -32,6 +32,7 @@ class _View:
         self.joint: np.ndarray | None = None
         self.held_out_diagonal: np.ndarray | None = None
         self.origin: np.ndarray | None = None  # per column but the ones, set by the first batch
+        self.pending = 0  # stitches whose statistics have not been taken yet
 
     def columns(self, point_id: int, resample: int, channels: int) -> np.ndarray:
         """The column indices of a block, added when new."""
@@ -87,6 +88,7 @@ class JointStats:
             view = self.views.setdefault(
                 (frozenset({source, target}), stitch.target.spatial), _View(stitch.target.spatial)
             )
+            view.pending += 1
             self.columns[stitch.name] = (
                 view,
                 view.columns(*source, stitch.source.channels),
@@ -123,10 +125,11 @@ class JointStats:
         return rows
 
     def stats(self, stitch: Stitch) -> tuple[RidgeStats, RidgeStats]:
-        """The stitch's train and held-out statistics."""
-        view, source, target = self.columns[stitch.name]
+        """The stitch's train and held-out statistics, taken once: a view's arrays are freed when its last
+        stitch has taken them (the supernet lists a pair's two stitches together)."""
+        view, source, target = self.columns.pop(stitch.name)
         inputs = np.append(source, view.offsets[-1])  # the source's columns, then the ones
-        return tuple(
+        sides = tuple(
             RidgeStats(
                 view.gram(inputs, side),
                 view.cross(inputs, target, side),
@@ -136,3 +139,7 @@ class JointStats:
             )
             for side in (0, 1)
         )
+        view.pending -= 1
+        if view.pending == 0:
+            view.joint = view.held_out_diagonal = None
+        return sides

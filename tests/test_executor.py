@@ -9,9 +9,7 @@ import pytest
 from stitchc.evolve.executor import Executor
 from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.objectives import Evaluator
-from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.space_recipe import SpaceRecipe
-from stitchc.grammar.checker import load_program
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.supernet import auto_supernet
 
@@ -31,14 +29,8 @@ search front over ab {{
 
 
 @pytest.fixture()
-def space(tmp_path, parent_paths, parents, digits):
-    path = tmp_path / "program.stitch"
-    path.write_text(SPEC.format(a=parent_paths[0], b=parent_paths[1]))
-    program = load_program(str(path))
-    graphs = dict(zip("ab", parents))
-    supernet = auto_supernet(graphs)
-    fit_supernet(supernet, graphs, digits.train.x[:256])
-    return GenomeSpace(supernet, program_genes(program.searches["front"].program, program.transforms, supernet.graph))
+def space(program_space):
+    return program_space(SPEC)[0]
 
 
 def _genomes(space: GenomeSpace, count: int, seed: int = 0) -> list[tuple[int, ...]]:

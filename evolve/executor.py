@@ -1,17 +1,22 @@
 """Evaluate many genomes at once: in this process, or in a pool of worker processes.
 
-Workers start with `spawn` (never `fork`: ONNX Runtime's threads do not survive a fork) and receive the
-evaluator once, at start-up. Results do not depend on the number of workers or the order of completion,
-so runs stay deterministic.
+Workers start with `spawn` (never `fork`: ONNX Runtime's threads do not survive a fork). Each receives,
+once at start-up, the evaluator without its genome space (data and objectives only) and a SpaceRecipe (the
+supernet as ONNX bytes and the genome space's flat description), and rebuilds the space from it: never the
+deep object graph of the IR, whose pickling overflows the stack on real networks. Results do not depend on
+the number of workers or the order of completion, so runs stay deterministic.
 """
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import os
 
 from stitchc.stitch.decode import Genome
+
 from .objectives import Evaluation, Evaluator
+from .space_recipe import SpaceRecipe
 
 _worker_evaluator: Evaluator | None = None
 PARALLEL_WORK = 2e9  # MACs per evaluation above which worker processes repay their start-up (~2 s)
@@ -25,9 +30,10 @@ def auto_workers(macs_per_sample: int, samples: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _start_worker(evaluator: Evaluator) -> None:
+def _start_worker(recipe: SpaceRecipe, evaluator: Evaluator) -> None:
     global _worker_evaluator
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    evaluator.space = recipe.build()
     _worker_evaluator = evaluator
 
 
@@ -45,10 +51,13 @@ class Executor:
         self.store = store
         self.pool = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         if self.workers > 1:
             context = multiprocessing.get_context("spawn")
-            self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.evaluator,))
+            shell = copy.copy(self.evaluator)
+            shell.space, shell.cache = None, {}
+            recipe = SpaceRecipe.of(self.evaluator.space)
+            self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=(recipe, shell))
         return self
 
     def __exit__(self, *exc) -> None:

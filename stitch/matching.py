@@ -1,9 +1,11 @@
 """Connectivity matching of stitch points between two parents (Guijt et al. 2024).
 
 A pair (a, b) is allowed when the spatial sizes agree (channels may differ), or, with `resize`, when one
-is an integer multiple of the other. Every pair weighs 1 + ε·s, s ∈ [0, 1] a similarity (closeness of
-relative depth by default, linear CKA on request) and ε small enough that the number of pairs always
-comes first. Three matchers, all returning one-to-one matchings whose merge keeps the graphs acyclic:
+is an integer multiple of the other; pairs that are the same function of the shared input (equal
+structural signatures, e.g. both parents' identical preprocessing) are left out: such a stitch adds
+nothing. Every pair weighs 1 + ε·s, s ∈ [0, 1] a similarity (closeness of relative depth by default,
+linear CKA on request) and ε small enough that the number of pairs always comes first. Three matchers,
+all returning one-to-one matchings whose merge keeps the graphs acyclic:
 
 - `match_chain`: order-preserving DP over both topological orders (exact for chains, fast for any DAG);
 - `match_greedy`: heaviest pairs first, each kept if the merge stays acyclic (the baseline);
@@ -20,6 +22,7 @@ from stitchc.ir import Graph
 
 from .merge_cycles import find_cycle
 from .points import Point
+from .signature import signatures
 
 Pairs = list[tuple[Point, Point]]
 
@@ -47,15 +50,29 @@ def depth_closeness(points_a: list[Point], points_b: list[Point]) -> np.ndarray:
     return 1.0 - np.abs(depth_a[:, None] - depth_b[None, :])
 
 
+def same_function(points_a: list[Point], points_b: list[Point], graphs: tuple[Graph, Graph]) -> np.ndarray:
+    """same[i, j]: a_i and b_j have equal structural signatures (the same function of the shared input)."""
+    signatures_a, signatures_b = (signatures(g) for g in graphs)
+    return np.array(
+        [[signatures_a[id(a.value)] == signatures_b[id(b.value)] for b in points_b] for a in points_a], dtype=bool
+    ).reshape(len(points_a), len(points_b))
+
+
 def weights(
-    points_a: list[Point], points_b: list[Point], similarity: np.ndarray | None = None, resize: bool = False
+    points_a: list[Point],
+    points_b: list[Point],
+    similarity: np.ndarray | None = None,
+    resize: bool = False,
+    excluded: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Pair weights 1 + ε·s for allowed pairs, 0 for pairs that cannot be stitched."""
+    """Pair weights 1 + ε·s for allowed pairs, 0 for pairs that cannot be stitched or are `excluded`."""
     scores = depth_closeness(points_a, points_b) if similarity is None else np.clip(similarity, 0.0, 1.0)
     epsilon = 1.0 / (min(len(points_a), len(points_b)) + 1)
     allowed = np.array([[compatible(a, b, resize) for b in points_b] for a in points_a], dtype=bool).reshape(
         len(points_a), len(points_b)
     )
+    if excluded is not None:
+        allowed &= ~excluded
     return np.where(allowed, 1.0 + epsilon * scores, 0.0)
 
 
@@ -151,8 +168,10 @@ def match(
     resize: bool = False,
     exact_limit: int = 64,
 ) -> Pairs:
-    """The matching used by stitchc: exact when both graphs have at most `exact_limit` points, else the DP."""
-    weight = weights(points_a, points_b, similarity, resize)
+    """The matching used by stitchc: exact when both graphs have at most `exact_limit` points, else the DP.
+    With `graphs`, pairs that are the same function of the input are left out."""
+    excluded = same_function(points_a, points_b, graphs) if graphs is not None else None
+    weight = weights(points_a, points_b, similarity, resize, excluded)
     if graphs is None or max(len(points_a), len(points_b)) > exact_limit:
         return match_chain(points_a, points_b, weight)
     return match_exact(points_a, points_b, weight, graphs)[0]

@@ -15,8 +15,9 @@ import torch
 from stitchc.ir import Graph
 from stitchc.ir.samples import Samples
 
-from .feature_cache import feature_folder
-from .fit import parent_features, resample_source, set_stitch
+from .feature_cache import feature_folder, parent_features
+from .fit import set_stitch
+from .rows import resample_source
 from .supernet import Stitch, Supernet
 
 EPOCH_CAP = 16384

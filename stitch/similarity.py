@@ -20,9 +20,9 @@ def centred_gram(features: np.ndarray) -> np.ndarray:
 
 
 def linear_cka(x: np.ndarray, y: np.ndarray) -> float:
-    k, l = centred_gram(x), centred_gram(y)
-    denominator = np.linalg.norm(k) * np.linalg.norm(l)
-    return float(np.sum(k * l) / denominator) if denominator > 0 else 0.0
+    gram_x, gram_y = centred_gram(x), centred_gram(y)
+    denominator = np.linalg.norm(gram_x) * np.linalg.norm(gram_y)
+    return float(np.sum(gram_x * gram_y) / denominator) if denominator > 0 else 0.0
 
 
 def cka_matrix(features_a: list[np.ndarray], features_b: list[np.ndarray]) -> np.ndarray:
@@ -32,9 +32,9 @@ def cka_matrix(features_a: list[np.ndarray], features_b: list[np.ndarray]) -> np
     norms_a = [np.linalg.norm(g) for g in grams_a]
     norms_b = [np.linalg.norm(g) for g in grams_b]
     scores = np.zeros((len(grams_a), len(grams_b)))
-    for i, (k, nk) in enumerate(zip(grams_a, norms_a)):
-        for j, (l, nl) in enumerate(zip(grams_b, norms_b)):
-            scores[i, j] = np.sum(k * l) / (nk * nl) if nk * nl > 0 else 0.0
+    for i, (gram_a, norm_a) in enumerate(zip(grams_a, norms_a)):
+        for j, (gram_b, norm_b) in enumerate(zip(grams_b, norms_b)):
+            scores[i, j] = np.sum(gram_a * gram_b) / (norm_a * norm_b) if norm_a * norm_b > 0 else 0.0
     return scores
 
 

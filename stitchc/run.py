@@ -25,7 +25,7 @@ from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
 from stitchc.ir.errors import ExecutionError
 from stitchc.ir.samples import Samples
-from stitchc.stitch.fit import fit_supernet
+from stitchc.stitch.fit import FitError, fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
 from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
@@ -228,6 +228,8 @@ def compile_supernet(
         own = {p.name for g, p in plans if g is group}
         try:
             _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+        except FitError as error:
+            raise SpecError([Diagnostic(program.file, group.span, str(error))], program.source) from None
         except (ExecutionError, RuntimeError, IndexError) as error:  # ORT, or torch refining on unfit labels
             cause = " ".join(str(error).split())[:300]
             message = f"cannot fit the stitches of '{group.name}': {cause}"
@@ -239,7 +241,7 @@ def _fit_group(
     supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, cache: str, own: set[str]
 ) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
-    errors = fit_supernet(supernet, parents, data, cache, only=own)
+    errors = fit_supernet(supernet, parents, data, only=own)
     log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data)} samples" + _spread(errors, "feature MSE"))
     refine = group.refine
     if refine is None:

@@ -45,6 +45,29 @@ def parents(parent_paths):
     return stitchc.load(parent_paths[0], "a"), stitchc.load(parent_paths[1], "b")
 
 
+@pytest.fixture()
+def program_space(tmp_path, parent_paths, parents, digits):
+    """build(spec) -> (GenomeSpace, spec path): the spec template (models {a} and {b}, one search 'front'
+    with program genes) over the example parents, its stitches fitted on 256 digits."""
+    from stitchc.evolve.genome_space import GenomeSpace
+    from stitchc.evolve.program_genes import program_genes
+    from stitchc.grammar.checker import load_program
+    from stitchc.stitch.fit import fit_supernet
+    from stitchc.stitch.supernet import auto_supernet
+
+    def build(spec: str):
+        path = tmp_path / "program.stitch"
+        path.write_text(spec.format(a=parent_paths[0], b=parent_paths[1]))
+        program = load_program(str(path))
+        graphs = dict(zip("ab", parents))
+        supernet = auto_supernet(graphs)
+        fit_supernet(supernet, graphs, digits.train.x[:256])
+        search = program.searches["front"]
+        return GenomeSpace(supernet, program_genes(search.program, program.transforms, supernet.graph)), str(path)
+
+    return build
+
+
 class GraphBuilder:
     """Builds small NCHW CNNs as ONNX models with seeded random weights."""
 

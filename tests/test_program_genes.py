@@ -8,13 +8,9 @@ import os
 import onnx
 
 from stitchc.cli import main
-from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.metrics.accuracy import accuracy
 from stitchc.evolve.objectives import Evaluator, scores
-from stitchc.evolve.program_genes import program_genes
 from stitchc.grammar.checker import load_program
-from stitchc.stitch.fit import fit_supernet
-from stitchc.stitch.supernet import auto_supernet
 
 SPEC = """stitch 1
 data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
@@ -32,17 +28,6 @@ search front over ab {{
 """
 
 
-def _space(tmp_path, parent_paths, parents, digits):
-    path = tmp_path / "program.stitch"
-    path.write_text(SPEC.format(a=parent_paths[0], b=parent_paths[1]))
-    program = load_program(str(path))
-    graphs = dict(zip("ab", parents))
-    supernet = auto_supernet(graphs)
-    fit_supernet(supernet, graphs, digits.train.x[:256], str(tmp_path / "cache"))
-    search = program.searches["front"]
-    return GenomeSpace(supernet, program_genes(search.program, program.transforms, supernet.graph)), str(path)
-
-
 def _with_step(space, op, site=0, seed=0, slot=0):
     genome = list(space.parent_genome(1))
     start = space.switch_count + slot * space.program.per_slot
@@ -50,8 +35,8 @@ def _with_step(space, op, site=0, seed=0, slot=0):
     return tuple(genome)
 
 
-def test_layout_and_canonical_form(tmp_path, parent_paths, parents, digits):
-    space, _ = _space(tmp_path, parent_paths, parents, digits)
+def test_layout_and_canonical_form(program_space):
+    space, _ = program_space(SPEC)
     names = [g.name for g in space.genes[space.switch_count :]]
     assert names[:4] == ["step0", "step0.site", "step0.seed", "step0.widen.factor"]
     assert names[4] == "step0.jitter.rate" and len(names) == 2 * space.program.per_slot
@@ -60,8 +45,8 @@ def test_layout_and_canonical_form(tmp_path, parent_paths, parents, digits):
     assert space.canonical(tuple(noisy)) == space.parent_genome(0)
 
 
-def test_morphism_steps_keep_accuracy_and_add_macs(tmp_path, parent_paths, parents, digits):
-    space, path = _space(tmp_path, parent_paths, parents, digits)
+def test_morphism_steps_keep_accuracy_and_add_macs(program_space, digits):
+    space, path = program_space(SPEC)
     search = load_program(path).searches["front"]
     evaluate = Evaluator(space, search.objectives, {("digits", "val"): digits.val})
     parent = evaluate(space.parent_genome(1))
@@ -73,8 +58,8 @@ def test_morphism_steps_keep_accuracy_and_add_macs(tmp_path, parent_paths, paren
     assert mutated.macs == parent.macs and space.decode(_with_step(space, 3, seed=1))[1][0].startswith("jitter(")
 
 
-def test_search_with_a_program_exports_its_steps(tmp_path, parent_paths, parents, digits):
-    _, path = _space(tmp_path, parent_paths, parents, digits)
+def test_search_with_a_program_exports_its_steps(tmp_path, program_space, digits):
+    _, path = program_space(SPEC)
     out = tmp_path / "out"
     assert main(["run", path, "--out", str(out)]) == 0
     document = json.loads((out / "front.json").read_text())
@@ -87,10 +72,8 @@ def test_search_with_a_program_exports_its_steps(tmp_path, parent_paths, parents
         assert scored == point["objectives"]["accuracy(digits.val)"]
 
 
-def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(
-    tmp_path, parent_paths, parents, digits, capsys
-):
-    _, path = _space(tmp_path, parent_paths, parents, digits)
+def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(tmp_path, program_space, capsys):
+    _, path = program_space(SPEC)
     out = str(tmp_path / "out")
     assert main(["run", path, "--out", out]) == 0
     text = open(path).read()

@@ -198,6 +198,26 @@ search front over at {{
     assert {"a.pool1", "t.conv1"} >= {k for p in document["front"] for k in p["choices"] if k != "output"}
 
 
+def test_a_torch_parent_without_weights_is_warned_about_once(tmp_path, parent_paths, capsys):
+    (tmp_path / "nets.py").write_text(TORCH_NETS)
+    spec = tmp_path / "random.stitch"
+    spec.write_text(f"""stitch 1
+data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
+model a = onnx("{parent_paths[0]}")
+model t = torch("nets.py:Small", input = f32[N, 1, 8, 8])
+stitch at = a <-> t {{ points = [a.relu1 -> t.conv1]  fit = digits.train(samples = 64) }}
+search front over at {{
+    algorithm  = random(samples = 4, seed = 1)
+    objectives = [maximize accuracy(digits.val), minimize macs]
+}}
+""")
+    assert main(["run", str(spec), "--out", str(tmp_path / "out")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        "stitchc: warning: model 't' (nets.py:Small) has no `weights`: it runs with random initial weights"
+    ]
+
+
 def test_random_search_is_a_baseline_against_nsga2(tmp_path):
     spec = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
     path = tmp_path / "random.stitch"

@@ -9,8 +9,8 @@ import torch
 from stitchc.stitch.decode import decode
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.refine import refine_stitches
-from stitchc.stitch.task_refine import refine_on_task
 from stitchc.stitch.supernet import auto_supernet
+from stitchc.stitch.task_refine import refine_on_task
 
 
 def _cross_entropy(graph, x, y) -> float:
@@ -31,7 +31,7 @@ def test_task_refinement_lowers_the_loss_and_touches_only_the_stitch(parents, di
     graphs = dict(zip("ab", parents))
     supernet = auto_supernet(graphs)
     x, y = digits.train.x[:256], digits.train.y[:256]
-    fit_supernet(supernet, graphs, x, str(tmp_path))
+    fit_supernet(supernet, graphs, x)
     stitch = max(supernet.stitches, key=lambda s: s.source.channels)  # one with the most to learn
     genome = supernet.stitch_genome(stitch)
     before = _cross_entropy(decode(supernet, genome), x, y)

@@ -6,9 +6,9 @@ when neither resamples (same pixels, same two features), so one joint Gram matri
 every statistic of both directions: its blocks are each direction's Gram, cross products and sums of
 squares. Features are taken about an origin, the first sample's mean feature (per channel, over its
 pixels), so that float64 sums of squares keep the variance of features far from zero. Gram matrices are
-symmetric, so the training rows' Gram is kept in the lower triangle and the
-held-out rows' in the strict upper triangle of one array (the held-out diagonal apart): per matched pair,
-one (C_a + C_b + 1)² float64 array.
+symmetric: the training rows' Gram is kept in the lower triangle and the held-out rows' in the strict
+upper triangle of one array (the held-out diagonal apart). Memory: one (C_a + C_b + 1)² float64 array
+per matched pair, freed once both its stitches are fitted.
 """
 
 from __future__ import annotations

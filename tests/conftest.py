@@ -45,6 +45,22 @@ def parents(parent_paths):
     return stitchc.load(parent_paths[0], "a"), stitchc.load(parent_paths[1], "b")
 
 
+PROGRAM_SPEC = """stitch 1
+data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
+model a = onnx("{a}")
+model b = onnx("{b}")
+stitch ab = a <-> b {{ fit = digits.train(samples = 512) }}
+morphism widen(layer: Conv, factor: int in 2..3 = 2) = net2wider
+morphism deepen(layer: Conv) = net2deeper
+mutation jitter(rate: float in 0.01..0.2 = 0.05, sigma: float = 0.1) = sparse_gaussian
+search front over ab {{
+    genome     = [switches, program(widen, deepen, jitter, max = 2)]
+    algorithm  = nsga2(population = 16, generations = 3, seed = 1)
+    objectives = [maximize accuracy(digits.val), minimize macs]
+}}
+"""
+
+
 @pytest.fixture()
 def program_space(tmp_path, parent_paths, parents, digits):
     """build(spec) -> (GenomeSpace, spec path): the spec template (models {a} and {b}, one search 'front'
@@ -55,7 +71,7 @@ def program_space(tmp_path, parent_paths, parents, digits):
     from stitchc.stitch.fit import fit_supernet
     from stitchc.stitch.supernet import auto_supernet
 
-    def build(spec: str):
+    def build(spec: str = PROGRAM_SPEC):
         path = tmp_path / "program.stitch"
         path.write_text(spec.format(a=parent_paths[0], b=parent_paths[1]))
         program = load_program(str(path))

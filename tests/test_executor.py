@@ -14,24 +14,10 @@ from stitchc.grammar.checker import load_program
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.supernet import auto_supernet
 
-SPEC = """stitch 1
-data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
-model a = onnx("{a}")
-model b = onnx("{b}")
-stitch ab = a <-> b {{ fit = digits.train(samples = 256) }}
-morphism widen(layer: Conv, factor: int in 2..3 = 2) = net2wider
-mutation jitter(rate: float in 0.01..0.2 = 0.05, sigma: float = 0.1) = sparse_gaussian
-search front over ab {{
-    genome     = [switches, program(widen, jitter, max = 2)]
-    algorithm  = nsga2(population = 8, generations = 1, seed = 1)
-    objectives = [maximize accuracy(digits.val), minimize macs]
-}}
-"""
-
 
 @pytest.fixture()
 def built(program_space):
-    return program_space(SPEC)
+    return program_space()
 
 
 @pytest.fixture()

@@ -12,21 +12,6 @@ from stitchc.evolve.metrics.accuracy import accuracy
 from stitchc.evolve.objectives import Evaluator, scores
 from stitchc.grammar.checker import load_program
 
-SPEC = """stitch 1
-data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
-model a = onnx("{a}")
-model b = onnx("{b}")
-stitch ab = a <-> b {{ fit = digits.train(samples = 512) }}
-morphism widen(layer: Conv, factor: int in 2..3 = 2) = net2wider
-morphism deepen(layer: Conv) = net2deeper
-mutation jitter(rate: float in 0.01..0.2 = 0.05, sigma: float = 0.1) = sparse_gaussian
-search front over ab {{
-    genome     = [switches, program(widen, deepen, jitter, max = 2)]
-    algorithm  = nsga2(population = 16, generations = 3, seed = 1)
-    objectives = [maximize accuracy(digits.val), minimize macs]
-}}
-"""
-
 
 def _with_step(space, op, site=0, seed=0, slot=0):
     genome = list(space.parent_genome(1))
@@ -36,7 +21,7 @@ def _with_step(space, op, site=0, seed=0, slot=0):
 
 
 def test_layout_and_canonical_form(program_space):
-    space, _ = program_space(SPEC)
+    space, _ = program_space()
     names = [g.name for g in space.genes[space.switch_count :]]
     assert names[:4] == ["step0", "step0.site", "step0.seed", "step0.widen.factor"]
     assert names[4] == "step0.jitter.rate" and len(names) == 2 * space.program.per_slot
@@ -46,7 +31,7 @@ def test_layout_and_canonical_form(program_space):
 
 
 def test_morphism_steps_keep_accuracy_and_add_macs(program_space, digits):
-    space, path = program_space(SPEC)
+    space, path = program_space()
     search = load_program(path).searches["front"]
     evaluate = Evaluator(space, search.objectives, {("digits", "val"): digits.val})
     parent = evaluate(space.parent_genome(1))
@@ -59,7 +44,7 @@ def test_morphism_steps_keep_accuracy_and_add_macs(program_space, digits):
 
 
 def test_search_with_a_program_exports_its_steps(tmp_path, program_space, digits):
-    _, path = program_space(SPEC)
+    _, path = program_space()
     out = tmp_path / "out"
     assert main(["run", path, "--out", str(out)]) == 0
     document = json.loads((out / "front.json").read_text())
@@ -73,7 +58,7 @@ def test_search_with_a_program_exports_its_steps(tmp_path, program_space, digits
 
 
 def test_changing_a_fixed_transform_parameter_invalidates_stored_evaluations(tmp_path, program_space, capsys):
-    _, path = program_space(SPEC)
+    _, path = program_space()
     out = str(tmp_path / "out")
     assert main(["run", path, "--out", out]) == 0
     text = open(path).read()

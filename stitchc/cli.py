@@ -6,6 +6,7 @@ Bad input gives located one-line errors and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from stitchc.data import DataError
@@ -15,10 +16,30 @@ from stitchc.grammar.diagnostics import SpecError
 EXIT_USAGE = 2
 
 
-def _positive(text: str) -> int:
+MAX_WORKERS = 1024  # beyond any machine's cores: a larger count is a typo, never a request
+
+
+def _workers(text: str) -> int:
+    """A worker count: a positive integer, at most MAX_WORKERS (the run caps it at the cores, and says so)."""
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text[:40]}'")
+    if int(text) > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]} workers is more than {MAX_WORKERS}; this machine has {_cores()} cores"
+        )
     return int(text)
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+def _capped_workers(workers: int | None) -> int | None:
+    """At most one worker per core: more only compete for the same cores (and each holds the supernet)."""
+    if workers is not None and workers > _cores():
+        print(f"stitchc: note: --workers {workers} capped at this machine's {_cores()} cores", file=sys.stderr)
+        return _cores()
+    return workers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output directory (overrides the spec's export directory)")
     run.add_argument(
         "--workers",
-        type=_positive,
+        type=_workers,
         help="processes that evaluate candidates (default: one, or every "
         "core when an evaluation is expensive; the front is the same whatever the number)",
     )
@@ -81,7 +102,7 @@ def _run(args) -> int:
             print(f"{args.spec}: ok")
             return 0
         try:
-            run_program(program, args.out, args.workers)
+            run_program(program, args.out, _capped_workers(args.workers))
         except (OutputError, MetricError, DataError) as error:
             return _fail(error)
         except ExecutionError as error:

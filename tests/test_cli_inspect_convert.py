@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import onnx
+import pytest
 from onnx import external_data_helper
 
 import stitchc
@@ -116,3 +117,18 @@ def test_the_installed_command_reports_without_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "stitchc.cli", "inspect", str(bad)], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith(f"stitchc: error: {bad}: ") and result.stderr.count("\n") == 1
+
+
+def test_an_absurd_worker_count_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "specs/digits.stitch", "--workers", "99999999999999999999"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("stitchc run: error: argument --workers: 99999999999999999999 workers is more than 1024")
+
+
+def test_more_workers_than_cores_are_capped_and_said(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    spec = os.path.join(os.path.dirname(__file__), "..", "specs", "digits.stitch")
+    assert main(["run", spec, "--out", str(tmp_path), "--workers", "64"]) == 0
+    assert "stitchc: note: --workers 64 capped at this machine's 2 cores" in capsys.readouterr().err

@@ -393,6 +393,13 @@ class Checker:
         if not decl.path.value:
             raise self.error(decl.path.span, "the export directory is empty")
         path = os.path.normpath(os.path.join(self.base, decl.path.value))  # relative to the spec, like every path
+        other = next((e.search for e in self.program.exports if e.path == path and e.search != search), None)
+        if other is not None:  # the second run folder would overwrite the first's front.json and models
+            raise self.error(
+                decl.path.span,
+                f"searches '{other}' and '{search}' both export to '{decl.path.value}'",
+                "give each search its own folder",
+            )
         self.program.exports.append(ExportSpec(search, path, decl.format.dotted, decl.span))
 
     # ----- pieces -------------------------------------------------------------------------------

@@ -60,6 +60,13 @@ CASES = [
     ("front.pareto to", "front.best to", "15:8: error: cannot export 'front.best'"),
     ("as onnx", "as tflite", "15:33: error: unknown export format 'tflite'"),
     ("as onnx", "as troch", "15:33: error: unknown export format 'troch'"),
+    (
+        'export front.pareto to "out" as onnx\n',
+        "search again over ab {\n    algorithm  = random(samples = 4, seed = 1)\n"
+        "    objectives = [maximize accuracy(digits.val), minimize macs]\n}\n"
+        'export front.pareto to "out" as onnx\nexport again.pareto to "out" as onnx\n',
+        "20:24: error: searches 'front' and 'again' both export to 'out'",
+    ),
     ("points = auto", "points = all", "6:14: error: unknown points 'all'"),
     ("init = least_squares", "init = lstsq", "7:28: error: unknown stitch init 'lstsq'"),
     ("genome     = switches", "genomes    = switches", "11:5: error: unknown setting 'genomes'"),

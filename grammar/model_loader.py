@@ -24,10 +24,11 @@ def load_parent(spec: ModelSpec) -> Graph:
         return load_onnx(spec.path, parent=spec.name)
     from stitchc.ir.torch_import import load_torch  # torch is imported only for torch parents
 
+    input_type = TensorType(np.dtype(spec.input.dtype), tuple(spec.input.shape))
+    graph = load_torch(f"{spec.path}:{spec.entry}", spec.weights, input_type, parent=spec.name)
     if spec.weights is None:
         _warn_random_weights(spec.name, f"{os.path.basename(spec.path)}:{spec.entry}")
-    input_type = TensorType(np.dtype(spec.input.dtype), tuple(spec.input.shape))
-    return load_torch(f"{spec.path}:{spec.entry}", spec.weights, input_type, parent=spec.name)
+    return graph
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
+from stitchc.data import load_dataset
 from stitchc.grammar.checker import load_program
 from stitchc.ir import load_onnx
-from stitchc.data import load_dataset
 from stitchc.stitch.feature_cache import parent_features
 from stitchc.stitch.fit import fit_supernet
 from stitchc.stitch.refine import refine_stitches

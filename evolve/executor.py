@@ -51,7 +51,7 @@ class Executor:
         self.store = store
         self.pool = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         if self.workers > 1:
             context = multiprocessing.get_context("spawn")
             shell = copy.copy(self.evaluator)

@@ -31,7 +31,7 @@ def load_parent(spec: ModelSpec) -> Graph:
     return graph
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warn_random_weights(name: str, module: str) -> None:
     print(
         f"stitchc: warning: model '{name}' ({module}) has no `weights`: it runs with random initial weights",

@@ -8,7 +8,7 @@ example parents and on torchvision's efficientnet_b0), so the features do not de
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -10,9 +10,9 @@ from stitchc.ir.runtime import run
 from stitchc.stitch.feature_cache import cached_features, unique_points
 from stitchc.stitch.features import sample_bytes
 from stitchc.stitch.fit import fit_supernet
+from stitchc.stitch.plan import explicit_plan
 from stitchc.stitch.ridge import RidgeStats, fit_from_stats
 from stitchc.stitch.rows import as_rows, resample_source
-from stitchc.stitch.plan import explicit_plan
 from stitchc.stitch.supernet import auto_supernet, build_supernet
 
 

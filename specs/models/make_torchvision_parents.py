@@ -14,10 +14,10 @@ import os
 import time
 
 import torch
-
 from make_parents import HERE, accuracy, train
-from stitchc.data import load_dataset
 from torchvision_nets import MobileNetV2, ResNet18
+
+from stitchc.data import load_dataset
 
 
 def main() -> None:

@@ -52,11 +52,12 @@ def measure(folder: str, in_memory: bool) -> None:
     """In this process: load the folder through a spec, evaluate the parent over all of it (streamed, or after
     reading every image into one array as a non-streaming loader would), print one line."""
     from stitchc.data import load_data
-    from stitchc.evolve.objectives import accuracy
+    from stitchc.evolve.metrics.accuracy import accuracy
     from stitchc.grammar.checker import check
     from stitchc.grammar.parser import parse
     from stitchc.ir import load_onnx
-    from stitchc.ir.samples import Samples
+    from stitchc.ir.runtime import predict
+    from stitchc.ir.samples import Samples, as_samples
 
     spec = f'stitch 1\ndata d = images("{folder}", size = [28, 28], channels = 1)\npipeline p = [dce]\n'
     data = load_data(check(parse(spec, os.path.join(folder, "..", "bench.stitch"))).data["d"])
@@ -64,7 +65,7 @@ def measure(folder: str, in_memory: bool) -> None:
     parent = load_onnx(PARENT, "resnet")
     before = peak_mib()
     started = time.perf_counter()
-    value = accuracy(parent, *everything.arrays()) if in_memory else accuracy(parent, everything)
+    value = accuracy(*predict(parent, as_samples(*everything.arrays()) if in_memory else everything))
     seconds = time.perf_counter() - started
     print(
         f"{len(everything):6d} images{' in memory' if in_memory else ''}: accuracy {value:.4f}, {seconds:.1f} s, "

@@ -73,9 +73,6 @@ TOLERANCE = 1e-4
 TIMM_CONVENTION = 0.05  # see above: timm's profiler counts elementwise work too
 
 
-_SCHEMAS: list = []
-
-
 @functools.lru_cache(maxsize=1)
 def _torchvision():
     """torchvision, importable beside the CPU torch (see the module doc)."""
@@ -83,10 +80,13 @@ def _torchvision():
     if spec is None:
         pytest.skip("torchvision is not installed")
     if not _load_torchvision_ops(spec.submodule_search_locations[0]):
-        library = torch.library.Library("torchvision", "DEF")
-        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        _SCHEMAS.append(library)  # the definitions live as long as the library object
+        for name in ("nms", "qnms"):  # each once per process, whoever defined it first (specs/models does too)
+            try:
+                getattr(torch.ops.torchvision, name)
+            except (AttributeError, RuntimeError):
+                torch.library.define(
+                    f"torchvision::{name}", "(Tensor dets, Tensor scores, float iou_threshold) -> Tensor"
+                )
     import torchvision
 
     return torchvision

@@ -96,3 +96,24 @@ def set_fan_in_blocks(graph: Graph, consumer: Node, blocks: np.ndarray) -> None:
         rows = blocks.reshape(-1, blocks.shape[-1])
         array = rows.T if consumer.attr("transB", 0) else rows
     replace_constant(graph, consumer, 1, np.ascontiguousarray(array, dtype=weight.dtype))
+
+
+def reindex_channels(graph: Graph, site: Node, path: tuple[list[Node], Node], mapping: np.ndarray, scale=None) -> None:
+    """Makes output channel j of the Conv `site` be its old channel mapping[j] along the whole channel path
+    (filters, bias, BatchNormalization statistics, value types) and the fan-in layer read channel j where it
+    read mapping[j], its weights divided by `scale[j]` when given."""
+    chain, consumer = path
+    channels = site.inputs[1].const.shape[0]
+    for index in (1, 2):
+        if len(site.inputs) > index and site.inputs[index] is not None:
+            replace_constant(graph, site, index, site.inputs[index].const[mapping])
+    retype(site, channels, len(mapping))
+    for node in chain:
+        if node.op == "BatchNormalization":
+            for index in range(1, 5):
+                replace_constant(graph, node, index, node.inputs[index].const[mapping])
+        retype(node, channels, len(mapping))
+    blocks = fan_in_blocks(consumer, chain, channels)[mapping]
+    if scale is not None:
+        blocks = blocks / np.asarray(scale, blocks.dtype).reshape(-1, *([1] * (blocks.ndim - 1)))
+    set_fan_in_blocks(graph, consumer, blocks)

@@ -15,8 +15,8 @@ import numpy as np
 
 from stitchc.ir import Graph, Node
 
-from .channel_path import fan_in_blocks, fan_in_path, retype, set_fan_in_blocks
-from .transform_base import implementation, replace_constant
+from .channel_path import fan_in_path, reindex_channels
+from .transform_base import implementation
 
 
 @implementation("net2wider", "morphism", "exact", factor=2)
@@ -25,28 +25,8 @@ def net2wider(graph: Graph, site: Node | None, params: dict, rng: np.random.Gene
     factor = int(params["factor"])
     if found is None or factor < 2:
         return False
-    chain, consumer = found
     channels = site.inputs[1].const.shape[0]
     mapping = np.concatenate([np.arange(channels), rng.integers(0, channels, channels * (factor - 1))])
     copies = np.bincount(mapping, minlength=channels).astype(np.float32)
-    _widen_producer(graph, site, mapping)
-    retype(site, channels, len(mapping))
-    for node in chain:
-        if node.op == "BatchNormalization":
-            for index in range(1, 5):
-                replace_constant(graph, node, index, node.inputs[index].const[mapping])
-        retype(node, channels, len(mapping))
-    _divide_fan_in(graph, consumer, chain, mapping, copies)
+    reindex_channels(graph, site, found, mapping, scale=copies[mapping])
     return True
-
-
-def _widen_producer(graph: Graph, site: Node, mapping: np.ndarray) -> None:
-    replace_constant(graph, site, 1, site.inputs[1].const[mapping])
-    if len(site.inputs) > 2 and site.inputs[2] is not None:
-        replace_constant(graph, site, 2, site.inputs[2].const[mapping])
-
-
-def _divide_fan_in(graph: Graph, consumer: Node, chain: list[Node], mapping: np.ndarray, copies: np.ndarray) -> None:
-    blocks = fan_in_blocks(consumer, chain, len(copies))
-    scale = copies[mapping].reshape(-1, *([1] * (blocks.ndim - 1)))
-    set_fan_in_blocks(graph, consumer, blocks[mapping] / scale)

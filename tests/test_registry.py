@@ -64,7 +64,17 @@ def test_a_file_dropped_into_a_package_is_registered_without_editing_a_list(pack
 
 def test_every_builtin_module_registers_what_it_defines():
     assert {"dce", "fold_constants", "remove_identity", "remove_dropout"} <= set(names("pass"))
-    assert set(names("morphism")) == {"net2wider", "net2deeper", "grow_units", "kernel_grow"}
+    morphisms = {
+        "net2wider",
+        "net2deeper",
+        "grow_units",
+        "kernel_grow",
+        "skip_add",
+        "skip_concat",
+        "r2r_deeper",
+        "shrink",
+    }
+    assert set(names("morphism")) == morphisms
     assert set(names("mutation")) == {"sparse_gaussian", "gaussian"}
 
 

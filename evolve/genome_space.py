@@ -8,12 +8,15 @@ from stitchc.ir import Graph
 from stitchc.stitch.decode import Genome, canonical, decode
 from stitchc.stitch.supernet import Gene, Supernet
 
+from .candidate_training import CandidateTraining
 from .program_genes import ProgramGenes
 
 
 class GenomeSpace:
-    def __init__(self, supernet: Supernet, program: ProgramGenes | None = None):
-        self.supernet, self.program = supernet, program
+    def __init__(
+        self, supernet: Supernet, program: ProgramGenes | None = None, training: CandidateTraining | None = None
+    ):
+        self.supernet, self.program, self.training = supernet, program, training
         self.switch_count = len(supernet.genes)
         self.genes: list[Gene] = list(supernet.genes) + (program.genes() if program else [])
 
@@ -54,10 +57,13 @@ class GenomeSpace:
         return switches + rest
 
     def decode(self, genome: Genome) -> tuple[Graph, list[str]]:
-        """The candidate graph and the program steps that applied to it."""
+        """The candidate graph and the program steps that applied to it (training last, when the search trains)."""
         genome = self.canonical(genome)
         graph = decode(self.supernet, genome[: self.switch_count])
         steps = self.program.apply(graph, genome[self.switch_count :]) if self.program else []
+        if self.training is not None:
+            graph, step = self.training.apply(graph, self.supernet.graph, set(self.supernet.choices), genome)
+            steps += [step] if step else []
         return graph, steps
 
     def switch_choices(self, genome: Genome) -> dict[str, str]:

@@ -17,6 +17,7 @@ import onnx
 from stitchc.ir import from_onnx
 from stitchc.stitch.supernet import Gene, Supernet
 
+from .candidate_training import CandidateTraining
 from .genome_space import GenomeSpace
 from .program_genes import ProgramGenes
 
@@ -30,6 +31,7 @@ class SpaceRecipe:
     output_name: str
     choices: tuple[tuple[str, tuple[int, int]], ...]
     program: ProgramGenes | None
+    training: CandidateTraining | None
 
     @classmethod
     def of(cls, space: GenomeSpace) -> SpaceRecipe:
@@ -42,6 +44,7 @@ class SpaceRecipe:
             supernet.output_name,
             tuple(supernet.choices.items()),
             space.program,
+            space.training,
         )
 
     def build(self) -> GenomeSpace:
@@ -49,4 +52,4 @@ class SpaceRecipe:
         only serve fitting)."""
         graph = from_onnx(onnx.load_from_string(self.model), self.name, fold=False)
         supernet = Supernet(graph, self.parents, list(self.genes), [], self.output_name, dict(self.choices))
-        return GenomeSpace(supernet, self.program)  # program steps find their transforms in the registry
+        return GenomeSpace(supernet, self.program, self.training)  # program steps find their transforms in the registry

@@ -12,6 +12,7 @@ from stitchc.ir.suggest import did_you_mean
 from . import ast
 from .check_data import check_data
 from .check_points import check_points
+from .check_train import check_train
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
 from .imports import import_spec, resolve, use_passes
@@ -326,7 +327,8 @@ class Checker:
                 raise self.unknown(group.span, "stitch", group.dotted, self.program.stitches)
         if len({g.dotted for g in decl.over}) != len(decl.over):
             raise self.error(decl.over[-1].span, "a stitch group is listed twice")
-        entries = self.entries(decl, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
+        allowed = {"genome", "algorithm", "objectives", "train"}
+        entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
         algorithm = self.call(entries["algorithm"], ("nsga2", "random"))
         population, generations = self.algorithm(algorithm)
@@ -342,6 +344,7 @@ class Checker:
             decl.span,
             genome,
             algorithm.func.dotted,
+            check_train(self, entries["train"]) if "train" in entries else None,
         )
 
     def algorithm(self, call: ast.Call) -> tuple[int, int]:

@@ -120,6 +120,22 @@ class GenomeProgramSpec:
 
 
 @dataclass(frozen=True)
+class TrainSpec:
+    """`train = DATA.SPLIT(steps, lr, params, batch, seed)` in a search: each candidate (after its program
+    steps) is fine-tuned on that split before it is evaluated. `params`: "all" weights, the "new" ones (added
+    or changed by the program's steps) or the "stitches"."""
+
+    data: str
+    split: str
+    steps: int
+    lr: float
+    params: str
+    batch: int
+    seed: int
+    span: Span
+
+
+@dataclass(frozen=True)
 class SearchSpec:
     name: str
     over: tuple[str, ...]  # the stitch declarations searched together
@@ -130,6 +146,7 @@ class SearchSpec:
     span: Span
     program: GenomeProgramSpec | None = None  # None: the genome is the switches alone
     algorithm: str = "nsga2"  # "nsga2" | "random" (random: `population` samples, no generations)
+    train: TrainSpec | None = None  # None: candidates are evaluated as decoded
 
 
 @dataclass(frozen=True)

@@ -12,3 +12,7 @@ class ModelLoadError(Exception):
 
 class ExecutionError(Exception):
     """ONNX Runtime refused or failed to run a model; the message is its cause, on one line."""
+
+
+class FineTuneError(Exception):
+    """Training a graph through its torch lowering cannot run or diverged; the message names what and why."""

@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args) -> int:
     """`check` parses, checks, loads every dataset and parent and checks that they fit; `run` does the same,
     then the work. Data that fails to read later (an unreadable image) and ONNX Runtime failures are one line."""
-    from stitchc.ir.errors import ExecutionError
+    from stitchc.ir.errors import ExecutionError, FineTuneError
 
     try:
         program = load_program(args.spec)
@@ -105,7 +105,7 @@ def _run(args) -> int:
             run_program(program, args.out, _capped_workers(args.workers))
         except (OutputError, MetricError, DataError) as error:
             return _fail(error)
-        except ExecutionError as error:
+        except (ExecutionError, FineTuneError) as error:
             return _fail(f"{args.spec}: {error}")
         return 0
     except SpecError as error:

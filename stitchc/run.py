@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import onnx
 
 from stitchc.data import Dataset
 from stitchc.data.spill import slow_to_read, spill
+from stitchc.evolve.candidate_training import CandidateTraining
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
@@ -84,7 +85,7 @@ def run_search(
     groups = [program.stitches[name] for name in search.over]
     supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
-    space = GenomeSpace(supernet, program_part)
+    space = GenomeSpace(supernet, program_part, _training(search, datasets, out_dir))
     searched = _evolve(program, search, space, datasets, out_dir, workers)
     front = pareto_front(searched.archive, weights(search.objectives))
     quality = searched.history[-1][2]
@@ -180,6 +181,8 @@ def _open_store(
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
         layout.append([repr(t) for t in space.program.transforms])
+    if space.training is not None:  # trained candidates are other candidates
+        layout.append(repr(replace(space.training.spec, span=None)))
     identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout)
     measured = objectives_identity(objectives, program.metrics, splits)
     return RunStore(os.path.join(out_dir, STORE_FILE), identity, measured)
@@ -278,6 +281,12 @@ def _test_objectives(objectives: tuple, datasets: dict[str, Dataset], out_dir: s
     """The objectives measured on data, again on the test split of their data: (objectives, splits)."""
     tests = tuple({t.label: t for t in (o.on_split("test") for o in objectives if o.data is not None)}.values())
     return tests, {key: _readable(datasets, key, out_dir) for key in split_keys(tests)}
+
+
+def _training(search: SearchSpec, datasets: dict[str, Dataset], out_dir: str) -> CandidateTraining | None:
+    if search.train is None:
+        return None
+    return CandidateTraining(search.train, _readable(datasets, (search.train.data, search.train.split), out_dir))
 
 
 def _readable(datasets: dict[str, Dataset], key: SplitKey, out_dir: str) -> Samples:

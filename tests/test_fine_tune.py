@@ -94,3 +94,23 @@ def test_no_samples_and_divergence_are_errors_naming_the_graph(widened, digits):
         fine_tune(widened, digits.train.take(0), names, Recipe(steps=1, lr=1e-3))
     with pytest.raises(FineTuneError, match=r"training diverged \(loss nan\); lower the learning rate"):
         fine_tune(widened, digits.train, names, Recipe(steps=30, lr=1e30))
+
+
+def test_own_adamw_follows_torch_optim_adamw_with_a_cosine_schedule():
+    from stitchc.ir.fine_tune import AdamW
+
+    torch.manual_seed(0)
+    ours, theirs = torch.randn(5, 3, requires_grad=True), None
+    theirs = ours.detach().clone().requires_grad_(True)
+    target = torch.randn(5, 3)
+    reference = torch.optim.AdamW([theirs], lr=0.1, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(reference, 10)
+    own = AdamW([ours], weight_decay=0.01)
+    for step in range(10):
+        for tensor in (ours, theirs):
+            tensor.grad = None
+            ((tensor - target) ** 3).sum().backward()
+        own.step(0.1 * (1 + np.cos(np.pi * step / 10)) / 2)
+        reference.step()
+        schedule.step()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)

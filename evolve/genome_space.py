@@ -56,12 +56,13 @@ class GenomeSpace:
         rest = self.program.canonical(genome[self.switch_count :]) if self.program else ()
         return switches + rest
 
-    def decode(self, genome: Genome) -> tuple[Graph, list[str]]:
-        """The candidate graph and the program steps that applied to it (training last, when the search trains)."""
+    def decode(self, genome: Genome, train: bool = True) -> tuple[Graph, list[str]]:
+        """The candidate graph and the program steps that applied to it (training last, when the search trains
+        and `train` is set)."""
         genome = self.canonical(genome)
         graph = decode(self.supernet, genome[: self.switch_count])
         steps = self.program.apply(graph, genome[self.switch_count :]) if self.program else []
-        if self.training is not None:
+        if self.training is not None and train:
             graph, step = self.training.apply(graph, self.supernet.graph, set(self.supernet.choices), genome)
             steps += [step] if step else []
         return graph, steps

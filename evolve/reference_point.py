@@ -10,6 +10,8 @@ from the candidates found, so hypervolumes of generations, reruns and algorithms
     mae                        predicting each target's median                0                       linear
     user metric                its range's LOW (maximized) or HIGH (minimized) the other end          linear
     macs, params               the supernetwork's total (parents + stitches)  half the cheapest parent log10
+                               (a search over one model: ten times its own,
+                               room for the candidates its morphisms grow)
     latency                    twice the parents' latencies summed            half the fastest parent log10
 """
 
@@ -47,6 +49,7 @@ def _axis(objective: ObjectiveSpec, index: int, metrics, splits, parents, supern
         if name == "latency":
             return Axis(2 * sum(own), min(own) / 2, log=True)
         total = supernet.macs() if name == "macs" else supernet.params()
+        total = 10 * own[0] if len(parents) == 1 else total
         return Axis(max(total, min(own) + 1), max(1, min(own) // 2), log=True)
     labels = splits[(objective.data, objective.split)].labels()
     if name == "loss":

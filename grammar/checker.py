@@ -11,6 +11,7 @@ from stitchc.ir.suggest import did_you_mean
 
 from . import ast
 from .check_data import check_data
+from .check_growth import check_growth
 from .check_points import check_points
 from .check_train import check_train
 from .check_transform import check_transform
@@ -322,16 +323,19 @@ class Checker:
 
     def search(self, decl: ast.SearchDecl) -> None:
         self.declare(decl.span, decl.name)
-        for group in decl.over:
-            if group.dotted not in self.program.stitches:
-                raise self.unknown(group.span, "stitch", group.dotted, self.program.stitches)
-        if len({g.dotted for g in decl.over}) != len(decl.over):
-            raise self.error(decl.over[-1].span, "a stitch group is listed twice")
+        model = self.searched_model(decl)
         allowed = {"genome", "algorithm", "objectives", "train"}
         entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
-        algorithm = self.call(entries["algorithm"], ("nsga2", "random"))
-        population, generations = self.algorithm(algorithm)
+        if model is not None and genome is None:
+            raise self.error(
+                decl.span,
+                f"search '{decl.name}' over model '{model}' has nothing to search",
+                "give it program genes: genome = program(widen, deepen, max = 4)",
+            )
+        algorithm = self.call(entries["algorithm"], ("nsga2", "random", "grow"))
+        growth = check_growth(self, algorithm, genome) if algorithm.func.dotted == "grow" else None
+        population, generations = self.algorithm(algorithm) if growth is None else (1, genome.max_length)
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
         self.program.searches[decl.name] = SearchSpec(
@@ -345,7 +349,21 @@ class Checker:
             genome,
             algorithm.func.dotted,
             check_train(self, entries["train"]) if "train" in entries else None,
+            model,
+            growth,
         )
+
+    def searched_model(self, decl: ast.SearchDecl) -> str | None:
+        """The one model a search is over (`search grow over a`), or None for stitch groups (each checked)."""
+        if len(decl.over) == 1 and decl.over[0].dotted in self.program.models:
+            return decl.over[0].dotted
+        for group in decl.over:
+            if group.dotted not in self.program.stitches:
+                known = list(self.program.stitches) + (list(self.program.models) if len(decl.over) == 1 else [])
+                raise self.unknown(group.span, "stitch", group.dotted, known)
+        if len({g.dotted for g in decl.over}) != len(decl.over):
+            raise self.error(decl.over[-1].span, "a stitch group is listed twice")
+        return None
 
     def algorithm(self, call: ast.Call) -> tuple[int, int]:
         """(population, generations): `nsga2(population, generations, seed)`, or `random(samples, seed)`,
@@ -363,9 +381,13 @@ class Checker:
         return population, self.int_kwarg(call, "generations", 20, minimum=0)
 
     def genome(self, expr: ast.Expr) -> GenomeProgramSpec | None:
-        """`switches`, or `[switches, program(widen, jitter, max = 4)]`."""
+        """`switches`, `[switches, program(widen, jitter, max = 4)]` or `program(...)` alone (a search over
+        stitch groups always has its switch genes: the two program forms are the same there)."""
         items = expr.items if isinstance(expr, ast.ListExpr) and expr.items else (expr,)
-        self.keyword(items[0], ("switches",), "genome")
+        if isinstance(items[0], ast.Call) and len(items) == 1:
+            items = (None, items[0])
+        else:
+            self.keyword(items[0], ("switches",), "genome")
         if len(items) == 1:
             return None
         if len(items) > 2:

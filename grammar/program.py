@@ -136,6 +136,15 @@ class TrainSpec:
 
 
 @dataclass(frozen=True)
+class GrowthSpec:
+    """`algorithm = grow(patience = P, min_gain = G)`: grow one step at a time; stop after P steps in a row that
+    did not improve the first objective by more than G (or when the program's slots are full)."""
+
+    patience: int = 1
+    min_gain: float = 0.0
+
+
+@dataclass(frozen=True)
 class SearchSpec:
     name: str
     over: tuple[str, ...]  # the stitch declarations searched together
@@ -147,6 +156,8 @@ class SearchSpec:
     program: GenomeProgramSpec | None = None  # None: the genome is the switches alone
     algorithm: str = "nsga2"  # "nsga2" | "random" (random: `population` samples, no generations)
     train: TrainSpec | None = None  # None: candidates are evaluated as decoded
+    model: str | None = None  # set for a search over one model (`over` is then that model, not stitch groups)
+    growth: GrowthSpec | None = None  # set when the algorithm is `grow`
 
 
 @dataclass(frozen=True)
@@ -203,3 +214,9 @@ class Program:
     pipelines: dict[str, PipelineSpec] = field(default_factory=dict)
     uses: list[str] = field(default_factory=list)  # absolute paths of `use`d Python pass files
     imports: list[str] = field(default_factory=list)  # absolute paths of imported .stitch files
+
+    def parents_of(self, search: SearchSpec) -> list[str]:
+        """The models a search reads: its one model, or both sides of each of its stitch groups."""
+        if search.model is not None:
+            return [search.model]
+        return list(dict.fromkeys(m for g in search.over for m in (self.stitches[g].left, self.stitches[g].right)))

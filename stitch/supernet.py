@@ -66,7 +66,8 @@ class Supernet:
         return tuple([0] * (len(self.genes) - 1) + [which])
 
     def ensemble_genome(self) -> tuple[int, ...]:
-        return tuple([0] * (len(self.genes) - 1) + [len(self.parents)])
+        """The mean of the parents' outputs (the one parent itself for a one-model supernet)."""
+        return tuple([0] * (len(self.genes) - 1) + [len(self.parents) if len(self.parents) > 1 else 0])
 
     def stitch_genome(self, stitch: Stitch) -> tuple[int, ...]:
         """The genome of the target parent with this one stitch switched in."""
@@ -116,6 +117,14 @@ def build_supernet(parents: dict[str, Graph], plans: list[StitchPlan], resize: b
     graph.opset_imports[STITCHC_DOMAIN] = 1
     graph.toposort()
     return Supernet(graph, names, genes, stitches, output_name, choices)
+
+
+def model_supernet(name: str, model: Graph) -> Supernet:
+    """The supernet of a search over one model: the model itself (a copy), its only gene the output, which
+    has one option; program genes do all the searching."""
+    graph = model.copy()
+    graph.name = name
+    return Supernet(graph, (name,), [Gene("output", (name,))], [], graph.outputs[0].name, {})
 
 
 def _check_parents(parents: dict[str, Graph]) -> None:

@@ -14,7 +14,7 @@ def check_outputs(program: Program, datasets: dict[str, Dataset], models: dict[s
     fit, naming the parent, its output type and what the metric needs."""
     diagnostics = []
     for search in program.searches.values():
-        parents = dict.fromkeys(n for g in search.over for n in (program.stitches[g].left, program.stitches[g].right))
+        parents = program.parents_of(search)
         for objective in search.objectives:
             if objective.data is None:
                 continue

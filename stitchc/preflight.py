@@ -68,7 +68,7 @@ def _uses(program: Program) -> list[tuple[str, str]]:
     for group in program.stitches.values():
         pairs += [(group.left, group.data), (group.right, group.data)]
     for search in program.searches.values():
-        parents = [m for name in search.over for m in (program.stitches[name].left, program.stitches[name].right)]
+        parents = program.parents_of(search)
         pairs += [(m, o.data) for o in search.objectives if o.data is not None for m in parents]
     return list(dict.fromkeys(pairs))
 

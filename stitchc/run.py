@@ -15,6 +15,7 @@ from stitchc.evolve.candidate_training import CandidateTraining
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
+from stitchc.evolve.growth import grow
 from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
@@ -30,7 +31,7 @@ from stitchc.stitch.fit import FitError, fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
 from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
-from stitchc.stitch.supernet import Supernet, build_supernet
+from stitchc.stitch.supernet import Supernet, build_supernet, model_supernet
 
 from .preflight import prepare
 from .report import Columns, Row, table, write_run
@@ -82,8 +83,11 @@ def run_search(
     workers: int | None = None,
 ) -> SearchOutcome:
     started = time.perf_counter()
-    groups = [program.stitches[name] for name in search.over]
-    supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
+    if search.model is not None:
+        supernet = model_supernet(search.model, models[search.model])
+    else:
+        groups = [program.stitches[name] for name in search.over]
+        supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part, _training(search, datasets, out_dir))
     searched = _evolve(program, search, space, datasets, out_dir, workers)
@@ -129,17 +133,21 @@ def _evolve(
         with Executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
             axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
-            archive = nsga2(
-                space.cardinalities,
-                executor.map,
-                search.population,
-                search.generations,
-                search.seed,
-                space.sample,
-                weights(objectives),
-                seeds,
-                report=_progress(search, axes, history),
-            )
+            report = _progress(search, axes, history)
+            if search.growth is not None:
+                archive = grow(space, executor.map, weights(objectives), search.growth, report)
+            else:
+                archive = nsga2(
+                    space.cardinalities,
+                    executor.map,
+                    search.population,
+                    search.generations,
+                    search.seed,
+                    space.sample,
+                    weights(objectives),
+                    seeds,
+                    report=report,
+                )
     finally:
         store.close()
     if reused:

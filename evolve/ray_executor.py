@@ -1,0 +1,143 @@
+"""Evaluate genomes on a Ray cluster: a pool of actors, each rebuilding the genome space once.
+
+The fitted supernet travels once: the SpaceRecipe (the supernet as ONNX bytes and the genome space's flat
+description) and the evaluator without its space (data, objectives, metrics) are each put into Ray's object
+store a single time, and every actor receives the two references and rebuilds the space at start-up, exactly
+as the spawn pool's workers do. Genomes then go out one per task to whichever actor is free, and evaluations
+come back in completion order (ray.wait, through ray.util.ActorPool). The search stays generation-synchronous
+and results are keyed by genome, never by arrival, so the front is the one the in-process executor finds for
+the same seed, whatever the number of actors or the cluster's timing.
+
+Ray is optional (`pip install "stitchc[ray]"`): this module imports without it, and RayCluster says in one
+line when it is missing or when a cluster cannot be reached. Ray's own logging stays out of the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from stitchc.stitch.decode import Genome
+
+from .executor import Executor, without_space
+from .objectives import Evaluation, Evaluator
+from .space_recipe import SpaceRecipe
+
+INSTALL = 'pip install "stitchc[ray]"'
+CONNECT_TIMEOUT = 5.0  # seconds to reach a cluster's address before saying it is unreachable
+
+
+class RayError(Exception):
+    """Ray is missing, or the cluster cannot be started or reached; the message is one line."""
+
+
+class _Worker:
+    """One actor: rebuilds the genome space once from the shared recipe, then evaluates genomes."""
+
+    def __init__(self, recipe: SpaceRecipe, shell: Evaluator):
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        shell.space = recipe.build()
+        self.evaluator = shell
+
+    def evaluate(self, index: int, genome: Genome) -> tuple[int, Evaluation]:
+        return index, self.evaluator(genome)
+
+
+class RayCluster:
+    """A connection to a Ray cluster for the length of a run, and the factory of its executors.
+
+    With no address, starts a local cluster of `workers` CPUs (every core when None) and stops it on exit;
+    with one (`host:port` of `ray start --head`, or `auto`), connects to that cluster and disconnects on exit.
+    A process already connected (ray.init called by the caller) is used as it is and left connected."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        self.address, self.workers = address, workers
+        self.owned = False
+
+    def __enter__(self) -> RayCluster:
+        ray = _import_ray()
+        if ray.is_initialized():
+            return self
+        if self.address not in (None, "auto"):
+            _check_reachable(self.address)
+        options = {"num_cpus": self.workers or os.cpu_count() or 1} if self.address is None else {}
+        try:
+            ray.init(
+                address=self.address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+                configure_logging=True,
+                **options,
+            )
+        except (ConnectionError, ValueError, RuntimeError, TimeoutError) as error:
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
+            raise RayError(f"cannot connect to {where}: {_first_line(error)}") from None
+        self.owned = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.owned:
+            _import_ray().shutdown()
+            self.owned = False
+
+    def actors(self) -> int:
+        """How many actors evaluate: `workers` when given, else one per CPU of the cluster."""
+        return self.workers or max(1, int(_import_ray().cluster_resources().get("CPU", 1)))
+
+    def executor(self, evaluator: Evaluator, workers: int = 1, store=None) -> RayExecutor:
+        """An executor on this cluster, with the signature of Executor (the run's own choice of `workers` gives
+        way to this cluster's `actors()`)."""
+        return RayExecutor(evaluator, self.actors(), store)
+
+
+class RayExecutor(Executor):
+    """Executor whose pool is a Ray ActorPool of `workers` actors (the same map, cache and store)."""
+
+    def __enter__(self) -> RayExecutor:
+        ray = _import_ray()
+        from ray.util import ActorPool
+
+        recipe = ray.put(SpaceRecipe.of(self.evaluator.space))
+        shell = ray.put(without_space(self.evaluator))
+        worker = ray.remote(num_cpus=1)(_Worker)
+        self.actors = [worker.remote(recipe, shell) for _ in range(self.workers)]
+        self.pool = ActorPool(self.actors)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        ray = _import_ray()
+        for actor in self.actors:
+            ray.kill(actor)
+        self.pool = None
+
+    def evaluate_many(self, genomes: list[Genome]) -> list[Evaluation]:
+        """Evaluations of the genomes, in their order; computed by whichever actor is free, gathered as they
+        finish."""
+        done = dict(self.pool.map_unordered(lambda actor, item: actor.evaluate.remote(*item), enumerate(genomes)))
+        return [done[index] for index in range(len(genomes))]
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise RayError(f"--executor ray needs Ray, which is not installed: {INSTALL}") from None
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    """Fails fast on an address nothing listens at (Ray itself retries for minutes, logging each attempt)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise RayError(f"--address {address}: expected HOST:PORT (the address `ray start --head` prints) or auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+    except OSError as error:
+        raise RayError(f"cannot reach a Ray cluster at {address}: {error.strerror or error}") from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,49 @@
+"""`--executor ray` fails in one line, before any work: Ray not installed, an address nothing listens at, an
+address that is not HOST:PORT, and --address without --executor ray."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from stitchc.cli import main
+
+DIGITS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs", "digits.stitch")
+
+
+def _run(capsys, *options: str, out: str) -> tuple[int, str]:
+    status = main(["run", DIGITS, "--out", out, *options])
+    return status, capsys.readouterr().err
+
+
+def test_without_ray_installed_the_run_says_how_to_install_it(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as when it is missing
+    status, err = _run(capsys, "--executor", "ray", out=str(tmp_path / "out"))
+    assert (status, err) == (
+        2,
+        'stitchc: error: --executor ray needs Ray, which is not installed: pip install "stitchc[ray]"\n',
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("127.0.0.1:1", "cannot reach a Ray cluster at 127.0.0.1:1: Connection refused"),
+        ("headnode", "--address headnode: expected HOST:PORT (the address `ray start --head` prints) or auto"),
+    ],
+)
+def test_a_bad_address_is_one_line(capsys, tmp_path, address, message):
+    pytest.importorskip("ray")
+    status, err = _run(capsys, "--executor", "ray", "--address", address, out=str(tmp_path / "out"))
+    assert (status, err) == (2, f"stitchc: error: {message}\n")
+    assert not (tmp_path / "out").exists()  # refused before fitting
+
+
+def test_an_address_needs_the_ray_executor(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_status:
+        _run(capsys, "--address", "127.0.0.1:6379", out=str(tmp_path / "out"))
+    assert exit_status.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "stitchc: error: --address needs --executor ray"

@@ -114,8 +114,14 @@ class RayExecutor(Executor):
 
     def evaluate_many(self, genomes: list[Genome]) -> list[Evaluation]:
         """Evaluations of the genomes, in their order; computed by whichever actor is free, gathered as they
-        finish."""
-        done = dict(self.pool.map_unordered(lambda actor, item: actor.evaluate.remote(*item), enumerate(genomes)))
+        finish. An evaluation's own error (a failing user metric, ONNX Runtime) is raised as it is locally."""
+        ray = _import_ray()
+        try:
+            done = dict(self.pool.map_unordered(lambda actor, item: actor.evaluate.remote(*item), enumerate(genomes)))
+        except ray.exceptions.RayTaskError as error:
+            raise error.cause from None
+        except ray.exceptions.RayActorError as error:  # an actor could not start or died (a node lost)
+            raise RayError(f"a Ray actor stopped: {_first_line(error)}") from None
         return [done[index] for index in range(len(genomes))]
 
 

@@ -91,6 +91,20 @@ def test_a_run_at_an_address_is_quiet_and_gives_the_same_front(cluster, small_sp
     assert [line for line in done.stderr.splitlines() if not line.startswith(own)] == []
 
 
+def test_a_failing_evaluation_is_the_one_line_of_a_local_run(cluster, small_spec, tmp_path, capsys):
+    """A user metric that raises inside an actor: the run stops with the line a local run prints."""
+    (tmp_path / "bad.py").write_text("def score(scores, labels):\n    raise ValueError('no score today')\n")
+    text = open(small_spec).read().replace("maximize accuracy(digits.val)", "maximize bad(digits.val)")
+    spec = tmp_path / "bad.stitch"
+    spec.write_text(text.replace("\nsearch ", '\nmetric bad = python("bad.py:score")\nsearch ', 1))
+    errors = []
+    for options in ([], ["--executor", "ray"]):
+        assert main(["run", str(spec), "--out", str(tmp_path / "out"), *options]) == 2
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1]
+    assert errors[0].splitlines()[-1].startswith("stitchc: error: ") and "no score today" in errors[0]
+
+
 @pytest.mark.slow
 def test_digits_on_ray_writes_the_local_front(cluster, tmp_path):
     spec = os.path.join(SPECS, "digits.stitch")

@@ -83,8 +83,10 @@ class RayCluster:
             self.owned = False
 
     def actors(self) -> int:
-        """How many actors evaluate: `workers` when given, else one per CPU of the cluster."""
-        return self.workers or max(1, int(_import_ray().cluster_resources().get("CPU", 1)))
+        """How many actors evaluate: one per CPU of the cluster, or `workers` when fewer (an actor holds a CPU:
+        more would wait for one forever)."""
+        cpus = max(1, int(_import_ray().cluster_resources().get("CPU", 1)))
+        return min(self.workers or cpus, cpus)
 
     def executor(self, evaluator: Evaluator, workers: int = 1, store=None) -> RayExecutor:
         """An executor on this cluster, with the signature of Executor (the run's own choice of `workers` gives

@@ -19,7 +19,7 @@ ray = pytest.importorskip("ray")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPECS = os.path.join(ROOT, "specs")
-SMALL = ("population = 48, generations = 20", "population = 16, generations = 3")
+SMALL = {"population = 48, generations = 20": "population = 16, generations = 3", "samples = 1024": "samples = 256"}
 
 
 def _compare():
@@ -43,10 +43,12 @@ def cluster():
 
 @pytest.fixture()
 def small_spec(tmp_path):
-    """specs/digits.stitch with a shorter search (16 × 3 generations), its model paths made absolute."""
-    text = open(os.path.join(SPECS, "digits.stitch")).read().replace(*SMALL)
-    text = text.replace('onnx("models/', f'onnx("{SPECS}/models/')
-    assert SMALL[1] in text
+    """specs/digits.stitch with a shorter search (16 × 3 generations) fitted on 256 samples, its model paths
+    made absolute."""
+    text = open(os.path.join(SPECS, "digits.stitch")).read()
+    for old, new in {**SMALL, 'onnx("models/': f'onnx("{SPECS}/models/'}.items():
+        assert old in text
+        text = text.replace(old, new)
     path = tmp_path / "small.stitch"
     path.write_text(text)
     return str(path)

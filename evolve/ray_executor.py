@@ -26,6 +26,8 @@ from .space_recipe import SpaceRecipe
 
 INSTALL = 'pip install "stitchc[ray]"'
 CONNECT_TIMEOUT = 5.0  # seconds to reach a cluster's address before saying it is unreachable
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+EMPTY_SETTINGS = bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # length 0, type 4 (SETTINGS), no flags, stream 0
 
 
 class RayError(Exception):
@@ -48,7 +50,8 @@ class RayCluster:
     """A connection to a Ray cluster for the length of a run, and the factory of its executors.
 
     With no address, starts a local cluster of `workers` CPUs (every core when None) and stops it on exit;
-    with one (`host:port` of `ray start --head`, or `auto`), connects to that cluster and disconnects on exit.
+    with one (`host:port` of `ray start --head`, or `auto`; else the environment's RAY_ADDRESS), connects to that
+    cluster and disconnects on exit.
     A process already connected (ray.init called by the caller) is used as it is and left connected."""
 
     def __init__(self, address: str | None = None, workers: int | None = None):
@@ -59,12 +62,13 @@ class RayCluster:
         ray = _import_ray()
         if ray.is_initialized():
             return self
-        if self.address not in (None, "auto"):
-            _check_reachable(self.address)
-        options = {"num_cpus": self.workers or os.cpu_count() or 1} if self.address is None else {}
+        address = self.address or os.environ.get("RAY_ADDRESS") or None  # Ray's own variable, as Ray reads it
+        if address not in (None, "auto"):
+            _check_reachable(address)
+        options = {"num_cpus": self.workers or os.cpu_count() or 1} if address is None else {}
         try:
             ray.init(
-                address=self.address,
+                address=address,
                 include_dashboard=False,
                 log_to_driver=False,
                 logging_level=logging.ERROR,
@@ -72,7 +76,7 @@ class RayCluster:
                 **options,
             )
         except (ConnectionError, ValueError, RuntimeError, TimeoutError) as error:
-            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
+            where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
             raise RayError(f"cannot connect to {where}: {_first_line(error)}") from None
         self.owned = True
         return self
@@ -136,14 +140,21 @@ def _import_ray():
 
 
 def _check_reachable(address: str) -> None:
-    """Fails fast on an address nothing listens at (Ray itself retries for minutes, logging each attempt)."""
+    """Fails fast unless a gRPC server (what a Ray cluster's head is) answers at the address: Ray itself
+    retries for minutes, logging every attempt, at an address where nothing listens or something else does.
+    The probe is HTTP/2's opening: the client preface and an empty SETTINGS frame, to which a gRPC server
+    replies with its own SETTINGS frame (frame type 4)."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         raise RayError(f"--address {address}: expected HOST:PORT (the address `ray start --head` prints) or auto")
     try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT) as connection:
+            connection.sendall(HTTP2_PREFACE + EMPTY_SETTINGS)
+            reply = connection.recv(9)
     except OSError as error:
         raise RayError(f"cannot reach a Ray cluster at {address}: {error.strerror or error}") from None
+    if len(reply) < 4 or reply[3] != 4:
+        raise RayError(f"cannot reach a Ray cluster at {address}: what answers there is not a Ray head node")
 
 
 def _first_line(error: Exception) -> str:

@@ -3,8 +3,10 @@ address that is not HOST:PORT, and --address without --executor ray."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import sys
+import threading
 
 import pytest
 
@@ -40,6 +42,32 @@ def test_a_bad_address_is_one_line(capsys, tmp_path, address, message):
     status, err = _run(capsys, "--executor", "ray", "--address", address, out=str(tmp_path / "out"))
     assert (status, err) == (2, f"stitchc: error: {message}\n")
     assert not (tmp_path / "out").exists()  # refused before fitting
+
+
+class _QuietHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        """The server answers without writing to stderr (the test reads the run's stderr)."""
+
+
+def test_an_address_where_something_else_answers_is_one_line(capsys, tmp_path):
+    """An HTTP server is no Ray head: refused at once, not after Ray's minutes of retries."""
+    pytest.importorskip("ray")
+    server = http.server.HTTPServer(("127.0.0.1", 0), _QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        status, err = _run(capsys, "--executor", "ray", "--address", address, out=str(tmp_path / "out"))
+    finally:
+        server.shutdown()
+    message = f"cannot reach a Ray cluster at {address}: what answers there is not a Ray head node"
+    assert (status, err) == (2, f"stitchc: error: {message}\n")
+
+
+def test_ray_address_in_the_environment_is_the_address(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+    status, err = _run(capsys, "--executor", "ray", out=str(tmp_path / "out"))
+    assert (status, err) == (2, "stitchc: error: cannot reach a Ray cluster at 127.0.0.1:1: Connection refused\n")
 
 
 def test_an_address_needs_the_ray_executor(capsys, tmp_path):

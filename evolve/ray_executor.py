@@ -59,10 +59,12 @@ class RayCluster:
         self.owned = False
 
     def __enter__(self) -> RayCluster:
+        address = self.address or os.environ.get("RAY_ADDRESS") or None  # Ray's own variable, as Ray reads it
+        if address is not None:
+            _use_token_if_any()  # before Ray is imported: it reads its configuration then
         ray = _import_ray()
         if ray.is_initialized():
             return self
-        address = self.address or os.environ.get("RAY_ADDRESS") or None  # Ray's own variable, as Ray reads it
         if address not in (None, "auto"):
             _check_reachable(address)
         options = {"num_cpus": self.workers or os.cpu_count() or 1} if address is None else {}
@@ -155,6 +157,15 @@ def _check_reachable(address: str) -> None:
         raise RayError(f"cannot reach a Ray cluster at {address}: {error.strerror or error}") from None
     if len(reply) < 4 or reply[3] != 4:
         raise RayError(f"cannot reach a Ray cluster at {address}: what answers there is not a Ray head node")
+
+
+def _use_token_if_any() -> None:
+    """Connects with Ray's token authentication (the default of `ray start` since Ray 2.5x) when this machine
+    has a token and the mode is not chosen, as `ray start --address` does when a node joins; ray.init alone
+    would connect without it and be refused."""
+    token = os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if "RAY_AUTH_MODE" not in os.environ and (token or os.path.exists(os.path.expanduser("~/.ray/auth_token"))):
+        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 def _first_line(error: Exception) -> str:

@@ -15,6 +15,13 @@ from stitchc.cli import main
 DIGITS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs", "digits.stitch")
 
 
+@pytest.fixture(autouse=True)
+def restored_auth_mode(monkeypatch):
+    """RAY_AUTH_MODE, which a connection to an address may set, is as it was after each test."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "")
+    monkeypatch.delenv("RAY_AUTH_MODE")
+
+
 def _run(capsys, *options: str, out: str) -> tuple[int, str]:
     status = main(["run", DIGITS, "--out", out, *options])
     return status, capsys.readouterr().err
@@ -75,3 +82,18 @@ def test_an_address_needs_the_ray_executor(capsys, tmp_path):
         _run(capsys, "--address", "127.0.0.1:6379", out=str(tmp_path / "out"))
     assert exit_status.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == "stitchc: error: --address needs --executor ray"
+
+
+@pytest.mark.parametrize("has_token", [True, False])
+def test_a_token_on_this_machine_turns_on_token_authentication(monkeypatch, tmp_path, has_token):
+    """As `ray start --address` does: a cluster started by Ray 2.5x refuses a connection without the token."""
+    from stitchc.evolve.ray_executor import _use_token_if_any
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
+    if has_token:
+        (tmp_path / ".ray").mkdir()
+        (tmp_path / ".ray" / "auth_token").write_text("x" * 32)
+    _use_token_if_any()
+    assert os.environ.get("RAY_AUTH_MODE") == ("token" if has_token else None)

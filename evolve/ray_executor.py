@@ -70,7 +70,7 @@ class RayCluster:
         options = {"num_cpus": self.workers or os.cpu_count() or 1} if address is None else {}
         try:
             ray.init(
-                address=address,
+                address=address or "local",  # a new cluster even when `ray start` left one on this machine
                 include_dashboard=False,
                 log_to_driver=False,
                 logging_level=logging.ERROR,

@@ -5,7 +5,7 @@ description) and the evaluator without its space (data, objectives, metrics) are
 store a single time, and every actor receives the two references and rebuilds the space at start-up, exactly
 as the spawn pool's workers do. Genomes then go out one per task to whichever actor is free, and evaluations
 come back in completion order (ray.wait, through ray.util.ActorPool). The search stays generation-synchronous
-and results are keyed by genome, never by arrival, so the front is the one the in-process executor finds for
+and results are matched to genomes by their place in the batch, never by arrival, so the front is the one the in-process executor finds for
 the same seed, whatever the number of actors or the cluster's timing.
 
 Ray is optional (`pip install "stitchc[ray]"`): this module imports without it, and RayCluster says in one
@@ -49,10 +49,10 @@ class _Worker:
 class RayCluster:
     """A connection to a Ray cluster for the length of a run, and the factory of its executors.
 
-    With no address, starts a local cluster of `workers` CPUs (every core when None) and stops it on exit;
-    with one (`host:port` of `ray start --head`, or `auto`; else the environment's RAY_ADDRESS), connects to that
-    cluster and disconnects on exit.
-    A process already connected (ray.init called by the caller) is used as it is and left connected."""
+    With an address (`host:port` of `ray start --head`, `auto`, or else the environment's RAY_ADDRESS), connects
+    to that cluster and disconnects on exit; with none, starts a new local cluster of `workers` CPUs (every core
+    when None) and stops it on exit. A process already connected (ray.init called by the caller) is used as it
+    is and left connected."""
 
     def __init__(self, address: str | None = None, workers: int | None = None):
         self.address, self.workers = address, workers

@@ -42,8 +42,9 @@ class _Worker:
         shell.space = recipe.build()
         self.evaluator = shell
 
-    def evaluate(self, index: int, genome: Genome) -> tuple[int, Evaluation]:
-        return index, self.evaluator(genome)
+    def call(self, index: int, method: str, argument) -> tuple:
+        """(index, the evaluator's `method` applied to `argument`): the index places the result in its batch."""
+        return index, getattr(self.evaluator, method)(argument)
 
 
 class RayCluster:
@@ -121,16 +122,22 @@ class RayExecutor(Executor):
         self.pool = None
 
     def evaluate_many(self, genomes: list[Genome]) -> list[Evaluation]:
-        """Evaluations of the genomes, in their order; computed by whichever actor is free, gathered as they
-        finish. An evaluation's own error (a failing user metric, ONNX Runtime) is raised as it is locally."""
+        """Evaluations of the genomes, in their order."""
+        return self._on_actors("__call__", genomes)
+
+    def _on_actors(self, method: str, arguments: list) -> list:
+        """The evaluator's `method` applied to each argument, results in the arguments' order; each computed by
+        whichever actor is free, gathered as they finish (ray.wait). An evaluation's own error (a failing user
+        metric, ONNX Runtime) is raised as it is locally."""
         ray = _import_ray()
+        items = list(enumerate(arguments))
         try:
-            done = dict(self.pool.map_unordered(lambda actor, item: actor.evaluate.remote(*item), enumerate(genomes)))
+            done = dict(self.pool.map_unordered(lambda actor, item: actor.call.remote(item[0], method, item[1]), items))
         except ray.exceptions.RayTaskError as error:
             raise error.cause from None
         except ray.exceptions.RayActorError as error:  # an actor could not start or died (a node lost)
             raise RayError(f"a Ray actor stopped: {_first_line(error)}") from None
-        return [done[index] for index in range(len(genomes))]
+        return [done[index] for index in range(len(arguments))]
 
 
 def _import_ray():

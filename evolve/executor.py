@@ -30,6 +30,13 @@ def auto_workers(macs_per_sample: int, samples: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def without_space(evaluator: Evaluator) -> Evaluator:
+    """What a worker receives besides the recipe: the evaluator's data and objectives, no space, an empty cache."""
+    shell = copy.copy(evaluator)
+    shell.space, shell.cache = None, {}
+    return shell
+
+
 def _start_worker(recipe: SpaceRecipe, evaluator: Evaluator) -> None:
     global _worker_evaluator
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -54,10 +61,9 @@ class Executor:
     def __enter__(self) -> Executor:
         if self.workers > 1:
             context = multiprocessing.get_context("spawn")
-            shell = copy.copy(self.evaluator)
-            shell.space, shell.cache = None, {}
             recipe = SpaceRecipe.of(self.evaluator.space)
-            self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=(recipe, shell))
+            initargs = (recipe, without_space(self.evaluator))
+            self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=initargs)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -69,9 +75,13 @@ class Executor:
         keys = [self.evaluator.key(g) for g in genomes]
         missing = list(dict.fromkeys(k for k in keys if k not in self.evaluator.cache))
         if self.pool is not None and len(missing) > 1:
-            for key, evaluation in zip(missing, self.pool.map(_evaluate_in_worker, missing, chunksize=1)):
+            for key, evaluation in zip(missing, self.evaluate_many(missing)):
                 self.evaluator.cache[key] = evaluation
         results = [self.evaluator(k) for k in keys]
         if self.store is not None and missing:
             self.store.add([self.evaluator.cache[k] for k in missing])
         return results
+
+    def evaluate_many(self, genomes: list[Genome]) -> list[Evaluation]:
+        """The pool's evaluations of distinct canonical genomes, in their order."""
+        return self.pool.map(_evaluate_in_worker, genomes, chunksize=1)

@@ -43,7 +43,10 @@ def _capped_workers(workers: int | None) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "address", None) and args.executor != "ray":
+        parser.error("--address needs --executor ray")
     try:
         if args.command == "inspect":
             return _inspect(args)
@@ -69,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
         help="processes that evaluate candidates (default: one, or every "
         "core when an evaluation is expensive; the front is the same whatever the number)",
     )
+    run.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help='where candidates are evaluated: local processes, or a Ray cluster (pip install "stitchc[ray]"); '
+        "the front is the same",
+    )
+    run.add_argument("--address", help="with --executor ray: the cluster's HOST:PORT (default: a local cluster)")
     check = commands.add_parser(
         "check", help="check a spec without running it: names, types, and every parent's output against the metrics"
     )
@@ -94,6 +105,8 @@ def _run(args) -> int:
     try:
         program = load_program(args.spec)
         from stitchc.evolve.metrics.user import MetricError
+        from stitchc.evolve.ray_executor import RayError
+        from stitchc.executors import executor_factory
         from stitchc.preflight import prepare
         from stitchc.run import OutputError, run_program
 
@@ -102,8 +115,10 @@ def _run(args) -> int:
             print(f"{args.spec}: ok")
             return 0
         try:
-            run_program(program, args.out, _capped_workers(args.workers))
-        except (OutputError, MetricError, DataError) as error:
+            workers = args.workers if args.address else _capped_workers(args.workers)
+            with executor_factory(args.executor, args.address, workers) as make_executor:
+                run_program(program, args.out, workers, make_executor)
+        except (OutputError, MetricError, DataError, RayError) as error:
             return _fail(error)
         except (ExecutionError, FineTuneError) as error:
             return _fail(f"{args.spec}: {error}")

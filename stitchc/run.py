@@ -55,9 +55,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_program(program: Program, out: str | None = None, workers: int | None = None) -> list[SearchOutcome]:
+def run_program(
+    program: Program, out: str | None = None, workers: int | None = None, make_executor=Executor
+) -> list[SearchOutcome]:
     """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
-    candidates (None: chosen from the cost of an evaluation)."""
+    candidates (None: chosen from the cost of an evaluation); `make_executor(evaluator, workers, store)`
+    makes the executor (the local pool by default; stitchc.executors chooses)."""
     for search in program.searches.values():
         for folder in [_out_dir(program, search, out), *_torch_dirs(program, search, out)]:
             _check_writable(folder)
@@ -67,7 +70,7 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
     for search in program.searches.values():
         out_dir = _out_dir(program, search, out)
         try:
-            outcomes.append(run_search(program, search, datasets, models, out_dir, workers))
+            outcomes.append(run_search(program, search, datasets, models, out_dir, workers, make_executor))
             _export_torch(outcomes[-1], _torch_dirs(program, search, out))
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
             raise OutputError(f"{error.filename or out_dir}: cannot write ({error.strerror or error})") from None
@@ -81,6 +84,7 @@ def run_search(
     models: dict[str, Graph],
     out_dir: str,
     workers: int | None = None,
+    make_executor=Executor,
 ) -> SearchOutcome:
     started = time.perf_counter()
     if search.model is not None:
@@ -90,7 +94,7 @@ def run_search(
         supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part, _training(search, datasets, out_dir))
-    searched = _evolve(program, search, space, datasets, out_dir, workers)
+    searched = _evolve(program, search, space, datasets, out_dir, workers, make_executor)
     front = pareto_front(searched.archive, weights(search.objectives))
     quality = searched.history[-1][2]
     log(
@@ -116,6 +120,7 @@ def _evolve(
     datasets: dict[str, Dataset],
     out_dir: str,
     workers: int | None,
+    make_executor=Executor,
 ) -> _Searched:
     """Evaluates the parents (the reference point depends on them), then runs the seeded search; evaluations
     come from and go to the run store."""
@@ -130,7 +135,7 @@ def _evolve(
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
         history: list[tuple[int, int, float]] = []
-        with Executor(evaluate, workers, store) as executor:
+        with make_executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
             axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
             report = _progress(search, axes, history)

@@ -14,6 +14,7 @@ from stitchc.grammar.checker import load_program
 from stitchc.grammar.diagnostics import SpecError
 
 EXIT_USAGE = 2
+RESUMES = "; run the same command again to resume: the evaluations made so far are kept in the run folder"
 
 
 MAX_WORKERS = 1024  # beyond any machine's cores: a larger count is a typo, never a request
@@ -53,12 +54,13 @@ def main(argv: list[str] | None = None) -> int:
             return _passes()
         return _run(args)
     except KeyboardInterrupt:
-        print("stitchc: interrupted", file=sys.stderr)
+        print(f"stitchc: interrupted{RESUMES if args.command == 'run' else ''}", file=sys.stderr)
         return 130
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stitchc", description="Recombine trained neural networks.")
+    parser.add_argument("--version", action="version", version=f"stitchc {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="fit the stitches, search, and export the Pareto front")
     run.add_argument("spec", help="a .stitch file")
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         help="processes that evaluate candidates (default: one, or every "
         "core when an evaluation is expensive; the front is the same whatever the number)",
     )
+    _view_options(run)
     check = commands.add_parser(
         "check", help="check a spec without running it: names, types, and every parent's output against the metrics"
     )
@@ -86,6 +89,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from stitchc.metadata import stitchc_version
+
+    return stitchc_version()
+
+
+def _view_options(run: argparse.ArgumentParser) -> None:
+    """How a run shows its progress, and where it evaluates."""
+    view = run.add_mutually_exclusive_group()
+    view.add_argument("--quiet", action="store_true", help="show no progress, only the front table and errors")
+    view.add_argument("--json", action="store_true", help="print progress events as JSON objects, one per line")
+    run.add_argument(
+        "--device",
+        choices=["cpu", "cuda"],
+        help="where ONNX Runtime evaluates and torch trains (default: cpu; cuda falls back to cpu, and says so)",
+    )
+
+
 def _run(args) -> int:
     """`check` parses, checks, loads every dataset and parent and checks that they fit; `run` does the same,
     then the work. Data that fails to read later (an unreadable image) and ONNX Runtime failures are one line."""
@@ -95,6 +116,7 @@ def _run(args) -> int:
         program = load_program(args.spec)
         from stitchc.evolve.metrics.user import MetricError
         from stitchc.preflight import prepare
+        from stitchc.progress import choose, use
         from stitchc.run import OutputError, run_program
 
         if args.command == "check":
@@ -102,7 +124,10 @@ def _run(args) -> int:
             print(f"{args.spec}: ok")
             return 0
         try:
-            run_program(program, args.out, _capped_workers(args.workers))
+            with use(choose(args.quiet, args.json)) as view:
+                view.start(f"stitchc {_version()}: running {args.spec}")
+                _choose_device(args.device)
+                run_program(program, args.out, _capped_workers(args.workers))
         except (OutputError, MetricError, DataError) as error:
             return _fail(error)
         except ExecutionError as error:
@@ -111,6 +136,19 @@ def _run(args) -> int:
     except SpecError as error:
         print(error.render(), file=sys.stderr)
         return EXIT_USAGE
+
+
+def _choose_device(device: str | None) -> None:
+    """--device: ONNX Runtime's providers and torch's device follow STITCHC_DEVICE (worker processes inherit
+    it); asking for CUDA where it cannot load says why, in one line, and the run goes on on the CPU."""
+    if device is None:
+        return
+    os.environ["STITCHC_DEVICE"] = device
+    from stitchc.ir.runtime import cuda_problem
+
+    problem = cuda_problem() if device == "cuda" else None
+    if problem:
+        print(f"stitchc: note: --device cuda: {problem}; running on the CPU", file=sys.stderr, flush=True)
 
 
 def _inspect(args) -> int:

@@ -24,6 +24,10 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+import rich.console
+import rich.progress
+import rich.text
+
 from stitchc.evolve.objectives import Evaluation
 
 GENERATION_LINES = 10  # generation lines a Lines log prints per search
@@ -169,23 +173,28 @@ class Lines(Progress):
             self.print(line)
 
 
+class _Bars(rich.progress.Progress):
+    """rich's progress bars, each followed by its task's `info` on a line of its own (it is long)."""
+
+    def get_renderables(self):
+        yield self.make_tasks_table(self.tasks)
+        for task in self.tasks:
+            if task.fields.get("info"):
+                yield rich.text.Text("  " + task.fields["info"], overflow="fold")
+
+
 class Terminal(Lines):
     """Lines, plus a rich progress bar for the phase that is running (on stderr)."""
 
     def __init__(self) -> None:
         super().__init__()
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as Bars
-
-        self.console = Console(stderr=True)
-        self.bars = Bars(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[info]}"),
+        self.console = rich.console.Console(stderr=True)
+        self.bars = _Bars(
+            rich.progress.SpinnerColumn(),
+            rich.progress.TextColumn("{task.description}"),
+            rich.progress.BarColumn(),
+            rich.progress.MofNCompleteColumn(),
+            rich.progress.TimeElapsedColumn(),
             console=self.console,
         )
         self.bars.start()

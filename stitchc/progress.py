@@ -186,9 +186,9 @@ class _Bars(rich.progress.Progress):
 class Terminal(Lines):
     """Lines, plus a rich progress bar for the phase that is running (on stderr)."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: rich.console.Console | None = None) -> None:
         super().__init__()
-        self.console = rich.console.Console(stderr=True)
+        self.console = console or rich.console.Console(stderr=True)
         self.bars = _Bars(
             rich.progress.SpinnerColumn(),
             rich.progress.TextColumn("{task.description}"),

@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             return _convert(args)
         if args.command == "passes":
             return _passes()
+        if args.command in ("report", "show"):
+            return _run_folder(args)
         return _run(args)
     except KeyboardInterrupt:
         print(f"stitchc: interrupted{RESUMES if args.command == 'run' else ''}", file=sys.stderr)
@@ -86,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--spec", help="a .stitch file whose pipeline runs after --passes")
     convert.add_argument("--pipeline", help="which pipeline of --spec (needed when it declares several)")
     commands.add_parser("passes", help="list the registered passes, morphisms and mutations with their guarantees")
+    report = commands.add_parser("report", help="write a run folder's report.html again (no spec needed)")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="the folder a run wrote (front.json, front_NN.onnx)")
+    show = commands.add_parser("show", help="print a run folder's front table again")
+    show.add_argument("run_dir", metavar="RUN_DIR", help="the folder a run wrote (front.json)")
     return parser
 
 
@@ -176,6 +182,22 @@ def _convert(args) -> int:
         print(error.render(), file=sys.stderr)
         return EXIT_USAGE
     except (ModelLoadError, ConvertError) as error:
+        return _fail(error)
+
+
+def _run_folder(args) -> int:
+    """`report` and `show`: a finished run folder, read back (stitchc/run_folder.py)."""
+    from stitchc.report import table
+    from stitchc.run_folder import RunFolderError, load_run, rewrite_report
+
+    try:
+        if args.command == "report":
+            print(f"wrote {rewrite_report(args.run_dir)}")
+        else:
+            run = load_run(args.run_dir)
+            print(table(run.columns, run.parents, run.front))
+        return 0
+    except RunFolderError as error:
         return _fail(error)
 
 

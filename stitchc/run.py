@@ -170,7 +170,7 @@ def _export(
         exported.append(model)
         current().advance()
     columns = Columns(search.objectives, searched.axes, tests[0])
-    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history)
+    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history, exported)
     path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
     current().phase_end(f"measured {len(rows)} front models on the test split")
     files = [path, os.path.join(out_dir, "report.html"), *(os.path.join(out_dir, row.label) for row in rows)]

@@ -18,23 +18,12 @@ from stitchc.cli import main
 from stitchc.metadata import stitchc_version
 from stitchc.progress import Generation, Terminal, describe, use
 
-SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
 PHASES = ["load", "plan", "fit", "search", "export"]
 
 
-def small_spec(tmp_path, algorithm: str = "nsga2(population = 8, generations = 2, seed = 1)") -> str:
-    """The digits spec, fitted on 128 samples, with a tiny search: a run of about a second."""
-    text = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
-    text = text.replace("samples = 1024", "samples = 128")
-    text = text.replace("nsga2(population = 48, generations = 20, seed = 1)", algorithm)
-    path = tmp_path / "small.stitch"
-    path.write_text(text)
-    return str(path)
-
-
-def test_json_mode_prints_one_event_per_line_and_nothing_else(tmp_path, capsys):
+def test_json_mode_prints_one_event_per_line_and_nothing_else(tmp_path, small_spec, capsys):
     out = tmp_path / "out"
-    assert main(["run", small_spec(tmp_path), "--out", str(out), "--json"]) == 0
+    assert main(["run", small_spec(), "--out", str(out), "--json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     kinds = [e["event"] for e in events]
     assert kinds[0] == "start" and kinds[-1] == "summary"
@@ -53,12 +42,13 @@ def test_json_mode_prints_one_event_per_line_and_nothing_else(tmp_path, capsys):
     assert all(os.path.exists(f) for f in summary["files"])
 
 
-def test_plain_lines_name_each_phase_then_the_files_written(tmp_path, capsys):
+def test_plain_lines_name_each_phase_then_the_files_written(tmp_path, small_spec, capsys):
     out = tmp_path / "out"
-    assert main(["run", small_spec(tmp_path), "--out", str(out)]) == 0
+    spec = small_spec()
+    assert main(["run", spec, "--out", str(out)]) == 0
     captured = capsys.readouterr()
     err = captured.err.splitlines()
-    assert err[0] == f"stitchc {stitchc_version()}: running {tmp_path / 'small.stitch'}"
+    assert err[0] == f"stitchc {stitchc_version()}: running {spec}"
     assert err[1].startswith("loaded 1 data set and 2 parents (")
     assert err[2].startswith("matched ") and err[3].startswith("stitch ab: ")
     assert [line.split(":")[0] for line in err[4:7]] == ["  generation 0/2", "  generation 1/2", "  generation 2/2"]
@@ -70,16 +60,16 @@ def test_plain_lines_name_each_phase_then_the_files_written(tmp_path, capsys):
     assert captured.out.splitlines()[0].split()[0] == "model"
 
 
-def test_quiet_prints_the_table_only(tmp_path, capsys):
-    assert main(["run", small_spec(tmp_path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+def test_quiet_prints_the_table_only(tmp_path, small_spec, capsys):
+    assert main(["run", small_spec(), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out.splitlines()[0].split()[0] == "model"
 
 
-def test_quiet_and_json_exclude_each_other(tmp_path, capsys):
+def test_quiet_and_json_exclude_each_other(tmp_path, small_spec, capsys):
     with pytest.raises(SystemExit) as exit:
-        main(["run", small_spec(tmp_path), "--quiet", "--json"])
+        main(["run", small_spec(), "--quiet", "--json"])
     assert exit.value.code == 2
     assert "argument --json: not allowed with argument --quiet" in capsys.readouterr().err
 
@@ -123,9 +113,9 @@ def _run_cli(args: list[str], **kwargs) -> subprocess.Popen:
     )
 
 
-def test_device_cuda_without_cuda_says_so_once_and_runs_on_the_cpu(tmp_path):
+def test_device_cuda_without_cuda_says_so_once_and_runs_on_the_cpu(tmp_path, small_spec):
     """No GPU here: one note line, no ONNX Runtime error output, the same front as on the CPU."""
-    spec = small_spec(tmp_path)
+    spec = small_spec()
     cuda = _run_cli(["run", spec, "--out", str(tmp_path / "gpu"), "--device", "cuda"])
     out, err = cuda.communicate(timeout=120)
     assert cuda.returncode == 0, err
@@ -137,8 +127,8 @@ def test_device_cuda_without_cuda_says_so_once_and_runs_on_the_cpu(tmp_path):
     assert (tmp_path / "gpu" / "front.json").read_bytes() == (tmp_path / "cpu" / "front.json").read_bytes()
 
 
-def test_ctrl_c_says_that_a_rerun_resumes(tmp_path):
-    spec = small_spec(tmp_path, "nsga2(population = 48, generations = 400, seed = 1)")
+def test_ctrl_c_says_that_a_rerun_resumes(tmp_path, small_spec):
+    spec = small_spec("nsga2(population = 48, generations = 400, seed = 1)")
     run = _run_cli(["run", spec, "--out", str(tmp_path / "out")])
     deadline = time.monotonic() + 60
     for line in run.stderr:  # interrupt once the search is under way

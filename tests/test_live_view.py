@@ -142,3 +142,16 @@ def test_ctrl_c_says_that_a_rerun_resumes(tmp_path, small_spec):
         "the run folder"
     )
     assert "Traceback" not in err
+
+
+def test_torch_trains_on_cuda_only_when_asked_and_torch_sees_a_gpu(monkeypatch):
+    import torch
+
+    from stitchc.ir.device import torch_device
+
+    monkeypatch.setenv("STITCHC_DEVICE", "cuda")
+    assert torch_device() == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert torch_device() == torch.device("cuda")
+    monkeypatch.setenv("STITCHC_DEVICE", "cpu")
+    assert torch_device() == torch.device("cpu")

@@ -64,6 +64,7 @@ class Progress:
         self.started = self.phase_started = time.perf_counter()
         self.completed, self.total = 0, None
         self.first: tuple[float, int] | None = None  # (time, evaluated) at the search's first generation
+        self.first_generation = 0
 
     def start(self, title: str) -> None:
         """The run begins."""
@@ -78,7 +79,7 @@ class Progress:
     def generation(self, record: Generation) -> None:
         self.completed = record.generation + 1
         if self.first is None:
-            self.first = (time.perf_counter(), record.evaluated)
+            self.first, self.first_generation = (time.perf_counter(), record.evaluated), record.generation
 
     def phase_end(self, detail: str = "") -> None:
         """The phase is over; `detail` says what it did."""
@@ -108,9 +109,13 @@ class Progress:
         seconds = time.perf_counter() - self.first[0]
         return (record.evaluated - self.first[1]) / seconds if seconds > 0 else 0.0
 
-    def eta(self, record: Generation) -> float:
-        """Seconds left in the search at the pace of the generations so far."""
-        return self.elapsed() / (record.generation + 1) * (record.generations - record.generation)
+    def eta(self, record: Generation) -> float | None:
+        """Seconds left in the search at the pace of the generations after the first (which also starts the
+        workers and evaluates the parents); None before the second and after the last."""
+        done = record.generation - (self.first_generation if self.first else record.generation)
+        if done <= 0 or record.generation >= record.generations:
+            return None
+        return (time.perf_counter() - self.first[0]) / done * (record.generations - record.generation)
 
 
 def describe(record: Generation, rate: float, eta: float | None) -> str:
@@ -156,7 +161,7 @@ class Lines(Progress):
         super().generation(record)
         every = max(1, record.generations // GENERATION_LINES)
         if record.generation % every == 0 or record.generation == record.generations:
-            eta = self.eta(record) if record.generation < record.generations else None
+            eta = self.eta(record)
             self.print(
                 f"  generation {record.generation}/{record.generations}: {describe(record, self.rate(record), eta)}"
             )
@@ -215,7 +220,7 @@ class Terminal(Lines):
 
     def generation(self, record: Generation) -> None:
         Progress.generation(self, record)
-        eta = self.eta(record) if record.generation < record.generations else None
+        eta = self.eta(record)
         if self.task is not None:
             self.bars.update(
                 self.task,
@@ -260,7 +265,8 @@ class JsonLines(Progress):
         super().generation(record)
         fields = asdict(record)
         fields["per_second"] = round(self.rate(record), 3)
-        fields["eta_seconds"] = round(self.eta(record), 3)
+        eta = self.eta(record)
+        fields["eta_seconds"] = round(eta, 3) if eta is not None else None
         self.emit("generation", **fields)
 
     def show_end(self, detail: str) -> None:

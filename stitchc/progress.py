@@ -1,6 +1,6 @@
 """The live view of a run: the driver's phases tell one sink what they are doing.
 
-Events: `start` (the run's first line, printed at once), `phase_start`, `advance` (work done inside a phase),
+Events: `start` (the run's first line), `phase_start`, `advance` (work done inside a phase),
 `generation` (after each generation of a search), `phase_end`, `note` (a line of the run's log) and
 `summary` (the front table and the files written). `use(sink)` chooses the sink for the length of a command;
 code that runs without one (the Python API, tests) logs plain lines to stderr. Sinks:
@@ -8,7 +8,8 @@ code that runs without one (the Python API, tests) logs plain lines to stderr. S
 - `Terminal`: rich progress bars on stderr, one per phase while it runs, a line per phase once it ends; the
   search's bar shows generations, candidates evaluated per second, the best value of each objective, the
   hypervolume and the ETA.
-- `Lines`: what a log wants (CI, pipes): one line per phase and about ten lines per search, on stderr.
+- `Lines`: what a log wants (CI, pipes): one line per phase and about ten lines per search, on stderr; the
+  run's first line comes with the first phase's (so a run that fails at once prints its error line alone).
 - `JsonLines`: one JSON object per event on stdout (`{"event": "generation", ...}`), for programs.
 - `Progress` itself is the quiet sink: nothing but the front table.
 
@@ -148,14 +149,18 @@ def written(files: list[str]) -> list[str]:
 
 
 class Lines(Progress):
-    """Plain lines on stderr: the run's first line at once, one line per phase when it ends (with its
-    time), about GENERATION_LINES lines per search."""
+    """Plain lines on stderr: one line per phase when it ends (with its time), about GENERATION_LINES lines
+    per search."""
+
+    title = ""
 
     def print(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     def start(self, title: str) -> None:
-        self.print(title)
+        """Printed with the first phase's end line, so that a run failing before (a bad spec, an unreadable
+        model) prints its error line alone."""
+        self.title = title
 
     def generation(self, record: Generation) -> None:
         super().generation(record)
@@ -167,6 +172,9 @@ class Lines(Progress):
             )
 
     def show_end(self, detail: str) -> None:
+        if self.title:
+            self.print(self.title)
+            self.title = ""
         self.print(f"{detail or self.phase} ({self.elapsed():.1f} s)")
 
     def note(self, message: str) -> None:
@@ -207,6 +215,9 @@ class Terminal(Lines):
 
     def print(self, message: str) -> None:
         self.console.print(message, markup=False, highlight=False)
+
+    def start(self, title: str) -> None:
+        self.print(title)  # at once: the bars follow
 
     def phase_start(self, phase: str, description: str, total: int | None = None) -> None:
         super().phase_start(phase, description, total)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import os
+import signal
 
 from stitchc.stitch.decode import Genome
 
@@ -40,6 +41,7 @@ def without_space(evaluator: Evaluator) -> Evaluator:
 def _start_worker(recipe: SpaceRecipe, evaluator: Evaluator) -> None:
     global _worker_evaluator
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent stops the pool
     evaluator.space = recipe.build()
     _worker_evaluator = evaluator
 

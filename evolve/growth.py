@@ -30,6 +30,8 @@ def grow(
     """Runs the growth search from parent 0; returns every distinct evaluation made."""
     archive: dict[Genome, Evaluation] = {}
     current = best = _record(archive, evaluate([space.parent_genome(0)]))[0]
+    if report is not None:
+        report(0, list(archive.values()))
     misses = 0
     for slot in range(space.program.slots):
         extensions = [g for g in _extensions(space, current.genome, slot) if g not in archive]

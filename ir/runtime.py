@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
+import io
 import os
 
 import numpy as np
@@ -22,26 +24,47 @@ def _ort():
     return onnxruntime
 
 
-@functools.lru_cache(maxsize=1)
 def providers() -> tuple[str, ...]:
-    """CUDA first when STITCHC_DEVICE=cuda and a CUDA session can be created, else CPU only."""
-    ort = _ort()
-    if os.environ.get("STITCHC_DEVICE", "cpu") == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
-        try:
-            probe = onnx.helper.make_model(
-                onnx.helper.make_graph(
-                    [onnx.helper.make_node("Identity", ["x"], ["y"])],
-                    "probe",
-                    [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
-                    [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
-                )
-            )
-            session = ort.InferenceSession(probe.SerializeToString(), providers=["CUDAExecutionProvider"])
-            if "CUDAExecutionProvider" in session.get_providers():
-                return ("CUDAExecutionProvider", "CPUExecutionProvider")
-        except Exception:  # the CUDA provider fails in many ways when its libraries are missing
-            pass
+    """CUDA first when STITCHC_DEVICE=cuda and ONNX Runtime's CUDA provider can run here, else CPU only."""
+    if os.environ.get("STITCHC_DEVICE", "cpu") == "cuda" and cuda_problem() is None:
+        return ("CUDAExecutionProvider", "CPUExecutionProvider")
     return ("CPUExecutionProvider",)
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_problem() -> str | None:
+    """Why ONNX Runtime cannot evaluate on CUDA here (one line), or None when it can. Quiet: the library is
+    loaded first (its loader names what is missing) and ONNX Runtime's own errors are not logged."""
+    ort = _ort()
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return "this ONNX Runtime has no CUDA provider (install onnxruntime-gpu)"
+    quiet = io.StringIO()  # it prints what it cannot find: the check below says it in one line
+    with contextlib.suppress(Exception), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        ort.preload_dlls(cuda=True, cudnn=True)  # the CUDA libraries a CUDA torch wheel installs, if any
+    library = os.path.join(os.path.dirname(ort.__file__), "capi", "libonnxruntime_providers_cuda.so")
+    try:
+        ctypes.CDLL(library)
+    except OSError as error:
+        return f"ONNX Runtime's CUDA provider cannot load ({error})"
+    probe = onnx.helper.make_model(
+        onnx.helper.make_graph(
+            [onnx.helper.make_node("Identity", ["x"], ["y"])],
+            "probe",
+            [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+            [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+        ),
+        ir_version=8,
+        opset_imports=[onnx.helper.make_opsetid("", 13)],
+    )
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    try:
+        session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CUDAExecutionProvider"])
+    except Exception as error:  # the CUDA provider fails in many ways (no device, driver too old)
+        return f"ONNX Runtime cannot start a CUDA session ({' '.join(str(error).split())[:200]})"
+    if "CUDAExecutionProvider" not in session.get_providers():
+        return "ONNX Runtime found no usable CUDA device"
+    return None
 
 
 def session(model: Graph | onnx.ModelProto, threads: int = 1):

@@ -16,6 +16,7 @@ warning line on stderr.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -48,13 +49,15 @@ def fit_supernet(
     x: Samples | np.ndarray,
     only: set[str] | None = None,
     budget: int = DEFAULT_BUDGET,
+    on_batch: Callable[[int], None] | None = None,
 ) -> dict[str, float]:
     """Fits every stitch (or those named in `only`) on inputs `x` in one streaming pass of the parents (at most
-    `budget` bytes of features per batch); returns the feature MSE per stitch name."""
+    `budget` bytes of features per batch); returns the feature MSE per stitch name. `on_batch(samples)` is
+    told after each batch."""
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
     if not stitches:
         return {}
-    stats = _accumulate(stitches, parents, x, budget)
+    stats = _accumulate(stitches, parents, x, budget, on_batch)
     errors = {}
     for stitch in stitches:
         fit = _checked_fit(stitch, *stats.stats(stitch))
@@ -71,12 +74,16 @@ def fit_supernet(
     return errors
 
 
-def _accumulate(stitches: list[Stitch], parents: dict[str, Graph], x: Samples | np.ndarray, budget: int) -> JointStats:
+def _accumulate(
+    stitches: list[Stitch], parents: dict[str, Graph], x: Samples | np.ndarray, budget: int, on_batch=None
+) -> JointStats:
     """One pass of the parents over `x`; their sessions and last batch are freed on return."""
     stats = JointStats(stitches, len(x))
     requests = [(parents[name], points) for name, points in stitch_points_of(stitches, parents).items()]
     for part, features in stream_features(requests, x, budget):
         stats.add(part, features)
+        if on_batch is not None:
+            on_batch(part.stop - part.start)
     return stats
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from stitchc.ir import Graph
+from stitchc.ir.device import torch_device
 from stitchc.ir.samples import Samples
 
 from .feature_cache import feature_folder, parent_features
@@ -36,7 +37,7 @@ def _parameters(stitch: Stitch, reset: bool, generator: torch.Generator) -> tupl
     else:
         weight = torch.from_numpy(stitch.weight.const.reshape(c_out, c_in).copy())
         bias = torch.from_numpy(stitch.bias.const.copy())
-    return weight.requires_grad_(), bias.requires_grad_()
+    return weight.to(torch_device()).requires_grad_(), bias.to(torch_device()).requires_grad_()
 
 
 def refine_stitches(
@@ -97,7 +98,7 @@ def _train(
     errors = {}
     with torch.no_grad():
         for stitch in stitches:
-            weight, bias = (p.detach().numpy().astype(np.float64) for p in params[stitch.name])
+            weight, bias = (p.detach().cpu().numpy().astype(np.float64) for p in params[stitch.name])
             set_stitch(stitch, weight.T, bias)
             errors[stitch.name] = _mean_loss(stitch, params[stitch.name], features, count)
     return errors
@@ -117,5 +118,7 @@ def _loss(stitch: Stitch, params, features, index: np.ndarray) -> torch.Tensor:
     source = resample_source(np.asarray(features[id(stitch.source.value)][index]), stitch.resample)
     target = np.asarray(features[id(stitch.target.value)][index])
     weight, bias = params
-    predicted = _rows(torch.from_numpy(np.ascontiguousarray(source))) @ weight.T + bias
-    return torch.nn.functional.mse_loss(predicted, _rows(torch.from_numpy(np.ascontiguousarray(target))))
+    predicted = _rows(torch.from_numpy(np.ascontiguousarray(source)).to(weight.device)) @ weight.T + bias
+    return torch.nn.functional.mse_loss(
+        predicted, _rows(torch.from_numpy(np.ascontiguousarray(target)).to(weight.device))
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from stitchc.ir.device import torch_device
 from stitchc.ir.samples import Samples, as_samples
 
 from .decode import decode
@@ -54,23 +55,30 @@ def _train(
 ) -> float:
     candidate = decode(supernet, supernet.stitch_genome(stitch))
     names = (stitch.weight.name, stitch.bias.name)
-    module = candidate.to_torch(trainable=set(names))
+    device = torch_device()
+    module = candidate.to_torch(trainable=set(names)).to(device)
     weight, bias = (getattr(module, module.stitchc_constants[n]) for n in names)
     optimiser, schedule = recipe([weight, bias], lr, weight_decay, epochs * ((len(data) + batch - 1) // batch))
     generator = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         for index in torch.randperm(len(data), generator=generator).split(batch):
-            inputs, labels = (torch.from_numpy(a) for a in data.read(index.numpy()))
+            inputs, labels = (torch.from_numpy(a).to(device) for a in data.read(index.numpy()))
             optimiser.zero_grad()
             torch.nn.functional.cross_entropy(module(inputs), labels).backward()
             optimiser.step()
             schedule.step()
     with torch.no_grad():
         set_stitch(
-            stitch, weight.detach().double().numpy().reshape(weight.shape[0], -1).T, bias.detach().double().numpy()
+            stitch,
+            weight.detach().cpu().double().numpy().reshape(weight.shape[0], -1).T,
+            bias.detach().cpu().double().numpy(),
         )
         total = sum(
-            float(torch.nn.functional.cross_entropy(module(torch.from_numpy(x)), torch.from_numpy(y), reduction="sum"))
+            float(
+                torch.nn.functional.cross_entropy(
+                    module(torch.from_numpy(x).to(device)), torch.from_numpy(y).to(device), reduction="sum"
+                )
+            )
             for x, y in data.batches(EVAL_BATCH)
         )
         return total / len(data)

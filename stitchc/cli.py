@@ -14,6 +14,7 @@ from stitchc.grammar.checker import load_program
 from stitchc.grammar.diagnostics import SpecError
 
 EXIT_USAGE = 2
+RESUMES = "; run the same command again to resume: the evaluations made so far are kept in the run folder"
 
 
 MAX_WORKERS = 1024  # beyond any machine's cores: a larger count is a typo, never a request
@@ -54,14 +55,17 @@ def main(argv: list[str] | None = None) -> int:
             return _convert(args)
         if args.command == "passes":
             return _passes()
+        if args.command in ("report", "show"):
+            return _run_folder(args)
         return _run(args)
     except KeyboardInterrupt:
-        print("stitchc: interrupted", file=sys.stderr)
+        print(f"stitchc: interrupted{RESUMES if args.command == 'run' else ''}", file=sys.stderr)
         return 130
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stitchc", description="Recombine trained neural networks.")
+    parser.add_argument("--version", action="version", version=f"stitchc {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="fit the stitches, search, and export the Pareto front")
     run.add_argument("spec", help="a .stitch file")
@@ -80,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         "the front is the same",
     )
     run.add_argument("--address", help="with --executor ray: the cluster's HOST:PORT (default: a local cluster)")
+    _view_options(run)
     check = commands.add_parser(
         "check", help="check a spec without running it: names, types, and every parent's output against the metrics"
     )
@@ -94,7 +99,29 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--spec", help="a .stitch file whose pipeline runs after --passes")
     convert.add_argument("--pipeline", help="which pipeline of --spec (needed when it declares several)")
     commands.add_parser("passes", help="list the registered passes, morphisms and mutations with their guarantees")
+    report = commands.add_parser("report", help="write a run folder's report.html again (no spec needed)")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="the folder a run wrote (front.json, front_NN.onnx)")
+    show = commands.add_parser("show", help="print a run folder's front table again")
+    show.add_argument("run_dir", metavar="RUN_DIR", help="the folder a run wrote (front.json)")
     return parser
+
+
+def _version() -> str:
+    from stitchc.metadata import stitchc_version
+
+    return stitchc_version()
+
+
+def _view_options(run: argparse.ArgumentParser) -> None:
+    """How a run shows its progress, and where it evaluates."""
+    view = run.add_mutually_exclusive_group()
+    view.add_argument("--quiet", action="store_true", help="show no progress, only the front table and errors")
+    view.add_argument("--json", action="store_true", help="print progress events as JSON objects, one per line")
+    run.add_argument(
+        "--device",
+        choices=["cpu", "cuda"],
+        help="where ONNX Runtime evaluates and torch trains (default: cpu; cuda falls back to cpu, and says so)",
+    )
 
 
 def _run(args) -> int:
@@ -108,6 +135,7 @@ def _run(args) -> int:
         from stitchc.evolve.ray_executor import RayError
         from stitchc.executors import executor_factory
         from stitchc.preflight import prepare
+        from stitchc.progress import choose, use
         from stitchc.run import OutputError, run_program
 
         if args.command == "check":
@@ -116,8 +144,13 @@ def _run(args) -> int:
             return 0
         try:
             workers = args.workers if args.address else _capped_workers(args.workers)
-            with executor_factory(args.executor, args.address, workers) as make_executor:
-                run_program(program, args.out, workers, make_executor)
+            with (
+                use(choose(args.quiet, args.json)) as view,
+                executor_factory(args.executor, args.address, workers) as make,
+            ):
+                view.start(f"stitchc {_version()}: running {args.spec}")
+                _choose_device(args.device)
+                run_program(program, args.out, workers, make)
         except (OutputError, MetricError, DataError, RayError) as error:
             return _fail(error)
         except (ExecutionError, FineTuneError) as error:
@@ -126,6 +159,19 @@ def _run(args) -> int:
     except SpecError as error:
         print(error.render(), file=sys.stderr)
         return EXIT_USAGE
+
+
+def _choose_device(device: str | None) -> None:
+    """--device: ONNX Runtime's providers and torch's device follow STITCHC_DEVICE (worker processes inherit
+    it); asking for CUDA where it cannot load says why, in one line, and the run goes on on the CPU."""
+    if device is None:
+        return
+    os.environ["STITCHC_DEVICE"] = device
+    from stitchc.ir.runtime import cuda_problem
+
+    problem = cuda_problem() if device == "cuda" else None
+    if problem:
+        print(f"stitchc: note: --device cuda: {problem}; running on the CPU", file=sys.stderr, flush=True)
 
 
 def _inspect(args) -> int:
@@ -153,6 +199,22 @@ def _convert(args) -> int:
         print(error.render(), file=sys.stderr)
         return EXIT_USAGE
     except (ModelLoadError, ConvertError) as error:
+        return _fail(error)
+
+
+def _run_folder(args) -> int:
+    """`report` and `show`: a finished run folder, read back (stitchc/run_folder.py)."""
+    from stitchc.report import table
+    from stitchc.run_folder import RunFolderError, load_run, rewrite_report
+
+    try:
+        if args.command == "report":
+            print(f"wrote {rewrite_report(args.run_dir)}")
+        else:
+            run = load_run(args.run_dir)
+            print(table(run.columns, run.parents, run.front))
+        return 0
+    except RunFolderError as error:
         return _fail(error)
 
 

@@ -67,7 +67,8 @@ def _plot(columns: Columns, y: int, x: int, archive: list[Evaluation], parents, 
     names = [o.label for o in columns.objectives]
     svg = _axes(across, up, names[x], names[y], width, height)
     svg += [
-        f'<circle class="candidate" cx="{across(e.values[x]):.1f}" cy="{up(e.values[y]):.1f}" r="2.5" fill="#bbb"/>'
+        f'<circle class="candidate" cx="{across(e.values[x]):.1f}" cy="{up(e.values[y]):.1f}" r="2.5" fill="#bbb">'
+        f"{_candidate_title(e, names)}</circle>"
         for e in archive
     ]
     if line:
@@ -82,10 +83,44 @@ def _plot(columns: Columns, y: int, x: int, archive: list[Evaluation], parents, 
     for row in parents:
         left, top = across(row.values[x]), up(row.values[y])
         svg.append(
-            f'<rect class="parent" x="{left - 5:.1f}" y="{top - 5:.1f}" width="10" height="10" fill="#c0392b"/>'
+            f'<rect class="parent" x="{left - 5:.1f}" y="{top - 5:.1f}" width="10" height="10" fill="#c0392b">'
+            f"{_candidate_title(row, names)}</rect>"
             f'<text x="{left + 8:.1f}" y="{top - 8:.1f}">{html.escape(row.parent or "")}</text>'
         )
     return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(svg)}</svg>'
+
+
+def _candidate_title(candidate: Evaluation | Row, names: list[str]) -> str:
+    """The hover text of a point: its objectives, MACs, parameters and genome (and file or parent name)."""
+    values = ", ".join(f"{n} {v:.6g}" for n, v in zip(names, candidate.values))
+    name = f"{candidate.label}: " if isinstance(candidate, Row) else ""
+    text = f"{name}{values}; {candidate.macs:,} MACs, {candidate.params:,} parameters; genome {list(candidate.genome)}"
+    return f"<title>{html.escape(text)}</title>"
+
+
+def _links(front: list[Row], files: list[str]) -> str:
+    """Links to front.json, every exported model of the front and the other files given (relative: they sit
+    beside report.html)."""
+    names = ["front.json", *(row.label for row in front), *files]
+    items = "".join(f'<li><a href="{html.escape(n)}">{html.escape(n)}</a></li>' for n in dict.fromkeys(names))
+    return f'<ul class="files">{items}</ul>'
+
+
+def _diagrams(front: list[Row], models: list, parents: list[str]) -> str:
+    """A diagram per front model: its parents' parts and its stitches."""
+    from .front_diagram import COLORS, STITCH_COLOR, diagram
+
+    key = "".join(
+        f'<span style="color:{COLORS[i % len(COLORS)]}">&#9632; {html.escape(p)}</span> ' for i, p in enumerate(parents)
+    )
+    key += f'<span style="color:{STITCH_COLOR}">&#9670; stitch, ensemble and other stitchc nodes</span>'
+    parts = [f'<p class="key">{key}</p>']
+    for row, model in zip(front, models):
+        parts.append(
+            f'<h3><a href="{html.escape(row.label)}">{html.escape(row.label)}</a></h3>'
+            f'<div class="scroll">{diagram(model, parents)}</div>'
+        )
+    return "\n".join(parts)
 
 
 def _at(index: int):
@@ -142,8 +177,11 @@ def render(
     parents: list[Row],
     front: list[Row],
     history: list[tuple[int, int, float]],
+    models: list | None = None,
+    files: list[str] = (),
 ) -> str:
-    """The page; `history` is the hypervolume after each generation: (generation, evaluated, value)."""
+    """The page; `history` is the hypervolume after each generation: (generation, evaluated, value); `models`
+    the front's ONNX models (drawn when given); `files` more files of the run folder to link to."""
     count = len(columns.objectives)
     pairs = [(y, x) for y in range(count) for x in range(y + 1, count)]
     size = LARGE if count == 2 else SMALL
@@ -153,7 +191,7 @@ def render(
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>stitchc: {html.escape(search)}</title>
 <style>body{{font-family:sans-serif;margin:2em}} td,th{{padding:2px 10px;text-align:right}}
-td:last-child{{text-align:left}} svg text{{font-size:12px}}</style></head><body>
+td:last-child{{text-align:left}} svg text{{font-size:12px}} .scroll{{overflow-x:auto}}</style></head><body>
 <h1>Search {html.escape(search)}</h1>
 <p>{len(archive)} candidates evaluated (grey), {len(front)} on the Pareto front (blue), parents in red.
 Hypervolume ({count} objectives, each between a fixed reference and ideal; see front.json): {history[-1][2]:.4f}.</p>
@@ -162,5 +200,8 @@ Hypervolume ({count} objectives, each between a fixed reference and ideal; see f
 {_anytime(history)}
 <table><tr><th>model</th>{header}<th>choices</th></tr>
 {rows}</table>
+<h2>Files</h2>
+{_links(front, list(files))}
+{f"<h2>The front's networks</h2>{_diagrams(front, models, [r.parent for r in parents])}" if models else ""}
 </body></html>
 """

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import time
 from dataclasses import dataclass, replace
 
 import onnx
@@ -34,7 +32,8 @@ from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.supernet import Supernet, build_supernet, model_supernet
 
 from .preflight import prepare
-from .report import Columns, Row, table, write_run
+from .progress import current, generation_record
+from .report import Columns, Row, row_json, table, write_run
 from .report_html import render
 
 STORE_FILE = "evaluations.sqlite"
@@ -52,7 +51,7 @@ class SearchOutcome:
 
 
 def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    current().note(message)
 
 
 def run_program(
@@ -64,7 +63,9 @@ def run_program(
     for search in program.searches.values():
         for folder in [_out_dir(program, search, out), *_torch_dirs(program, search, out)]:
             _check_writable(folder)
+    current().phase_start("load", "loading data and parents")
     inputs = prepare(program)
+    current().phase_end(f"loaded {_count(inputs.datasets, 'data set')} and {_count(inputs.models, 'parent')}")
     datasets, models = inputs.datasets, inputs.models
     outcomes = []
     for search in program.searches.values():
@@ -86,7 +87,6 @@ def run_search(
     workers: int | None = None,
     make_executor=Executor,
 ) -> SearchOutcome:
-    started = time.perf_counter()
     if search.model is not None:
         supernet = model_supernet(search.model, models[search.model])
     else:
@@ -97,9 +97,9 @@ def run_search(
     searched = _evolve(program, search, space, datasets, out_dir, workers, make_executor)
     front = pareto_front(searched.archive, weights(search.objectives))
     quality = searched.history[-1][2]
-    log(
+    current().phase_end(
         f"search {search.name} ({search.algorithm}): {len(searched.archive)} distinct candidates evaluated, "
-        f"{len(front)} on the front, hypervolume {quality:.4f} ({time.perf_counter() - started:.1f} s)"
+        f"{len(front)} on the front, hypervolume {quality:.4f}"
     )
     return _export(program, search, datasets, searched, front, out_dir)
 
@@ -131,6 +131,7 @@ def _evolve(
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
     store = _open_store(out_dir, space, program, objectives, splits)
+    current().phase_start("search", f"search {search.name}", search.generations + 1)
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
@@ -170,6 +171,7 @@ def _export(
 ) -> SearchOutcome:
     """Measures the parents and the front on the test splits, writes the run folder, prints the table."""
     space = searched.space
+    current().phase_start("export", "measuring the front on the test split", len(front))
     tests = _test_objectives(search.objectives, datasets, out_dir)
     parent_rows = [
         _row(space, program, tests, evaluation, f"parent {name}", name)[0]
@@ -180,11 +182,13 @@ def _export(
         row, model = _row(space, program, tests, point, f"front_{index:02d}.onnx", _parent_of(space, point))
         rows.append(row)
         exported.append(model)
+        current().advance()
     columns = Columns(search.objectives, searched.axes, tests[0])
-    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history)
+    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history, exported)
     path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
-    print(table(columns, parent_rows, rows))
-    log(f"wrote {path} and {len(rows)} ONNX models")
+    current().phase_end(f"measured {len(rows)} front models on the test split")
+    files = [path, os.path.join(out_dir, "report.html"), *(os.path.join(out_dir, row.label) for row in rows)]
+    current().summary(table(columns, parent_rows, rows), files, [row_json(row, columns) for row in rows])
     return SearchOutcome(out_dir, parent_rows, rows)
 
 
@@ -202,16 +206,14 @@ def _open_store(
 
 
 def _progress(search: SearchSpec, axes: list[Axis], history: list[tuple[int, int, float]]):
-    """Records the archive's size and hypervolume after every generation (the anytime quality); logs them about
-    ten times per search."""
-    every = max(1, search.generations // 10)
+    """Records the archive's size and hypervolume after every generation (the anytime quality); tells the live
+    view."""
 
     def report(generation: int, archive: list[Evaluation]) -> None:
         history.append((generation, len(archive), hypervolume(archive, axes)))
-        if generation % every == 0 or generation == search.generations:
-            log(
-                f"  generation {generation}/{search.generations}: {len(archive)} evaluated, hypervolume {history[-1][2]:.4f}"
-            )
+        current().generation(
+            generation_record(generation, search.generations, archive, search.objectives, history[-1][2])
+        )
 
     return report
 
@@ -232,6 +234,7 @@ def compile_supernet(
     parents = {name: models[name] for name in names}
     cache = os.path.join(out_dir, "cache")
     fit_data = {g.name: datasets[g.data].split(g.split).take(g.samples) for g in groups}
+    current().phase_start("plan", "matching the parents' layers")
     try:
         plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name], cache)]
         kept = {id(p) for p in repair_cycles(parents, [p for _, p in plans])}
@@ -240,6 +243,7 @@ def compile_supernet(
     except (StitchError, PointError) as error:
         span = groups[0].span if len(groups) == 1 else search.span
         raise SpecError([Diagnostic(program.file, span, str(error))], program.source) from None
+    current().phase_end(f"matched {len(plans)} stitch point pairs")
     for group in groups:
         own = {p.name for g, p in plans if g is group}
         try:
@@ -257,20 +261,28 @@ def _fit_group(
     supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, cache: str, own: set[str]
 ) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
-    errors = fit_supernet(supernet, parents, data, only=own)
-    log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data)} samples" + _spread(errors, "feature MSE"))
+    current().phase_start("fit", f"fitting the stitches of {group.name}", len(data))
+    errors = fit_supernet(supernet, parents, data, only=own, on_batch=current().advance)
+    current().phase_end(
+        f"stitch {group.name}: {len(errors)} stitches fitted on {len(data)} samples" + _spread(errors, "feature MSE")
+    )
     refine = group.refine
     if refine is None:
         return
     from stitchc.stitch.refine import refine_stitches  # torch loads only when a spec refines (1.5 s)
     from stitchc.stitch.task_refine import refine_on_task
 
+    current().phase_start("refine", f"refining the stitches of {group.name}")
     if refine.loss == "feature":
         errors = refine_stitches(supernet, parents, data, cache, refine.epochs, refine.lr, only=own)
-        log(f"stitch {group.name}: refined on the feature MSE" + _spread(errors, "feature MSE"))
+        current().phase_end(f"stitch {group.name}: refined on the feature MSE" + _spread(errors, "feature MSE"))
     else:
         losses = refine_on_task(supernet, data, None, refine.epochs, refine.lr, only=own)
-        log(f"stitch {group.name}: refined on the task loss" + _spread(losses, "cross-entropy"))
+        current().phase_end(f"stitch {group.name}: refined on the task loss" + _spread(losses, "cross-entropy"))
+
+
+def _count(things, word: str) -> str:
+    return f"{len(things)} {word}{'s' if len(things) != 1 else ''}"
 
 
 def _spread(values: dict[str, float], what: str) -> str:

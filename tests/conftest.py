@@ -186,3 +186,19 @@ def dense_net(seed: int, growth: int, layers: int) -> onnx.ModelProto:
 @pytest.fixture(scope="session")
 def make_dense():
     return dense_net
+
+
+@pytest.fixture(scope="session")
+def small_spec(tmp_path_factory):
+    """Writes the digits spec with a 128-sample fit and a tiny search (about a second), returns its path;
+    `small_spec(algorithm)` sets the search's algorithm."""
+
+    def write(algorithm: str = "nsga2(population = 8, generations = 2, seed = 1)") -> str:
+        text = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
+        text = text.replace("samples = 1024", "samples = 128")
+        text = text.replace("nsga2(population = 48, generations = 20, seed = 1)", algorithm)
+        path = tmp_path_factory.mktemp("spec") / "small.stitch"
+        path.write_text(text)
+        return str(path)
+
+    return write

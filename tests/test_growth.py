@@ -51,14 +51,14 @@ def test_growth_stops_after_patience_steps_without_gain(program_space):
         calls.append(step)
 
     flat = grow(space, _scripted(space, [0.5, 0.6, 0.6, 0.6]), (1.0, -1.0), GrowthSpec(patience=1), report)
-    assert calls == [1, 2]  # step 2 gained nothing: stop
+    assert calls == [0, 1, 2]  # the parent, then step 2 gained nothing: stop
     assert max(e.values[0] for e in flat) == 0.6
     calls.clear()
     grow(space, _scripted(space, [0.5, 0.6, 0.6, 0.6]), (1.0, -1.0), GrowthSpec(patience=2), report)
-    assert calls == [1, 2]  # the program has two slots: full after step 2
+    assert calls == [0, 1, 2]  # the program has two slots: full after step 2
     calls.clear()
     grow(space, _scripted(space, [0.5, 0.52, 0.6]), (1.0, -1.0), GrowthSpec(patience=1, min_gain=0.05), report)
-    assert calls == [1]  # +0.02 is below min_gain
+    assert calls == [0, 1]  # +0.02 is below min_gain
 
 
 def test_a_one_model_search_without_training_keeps_its_parent(tmp_path, parent_paths, capsys):

@@ -6,6 +6,12 @@ evaluated, all of them in one ONNX Runtime session, and the values other nodes o
 become constants under their own names. Guarantee: exact (ONNX Runtime computes the values it would have
 computed at inference). When ONNX Runtime cannot run the constant part the graph is left unchanged.
 
+Budget (size_budget.py): a node is folded only when the sizes of its outputs are known from their types and
+each stays within FOLD_BUDGET (64 MiB), and while the folded results together stay within FOLD_TOTAL (1 GiB);
+so nothing is allocated that the types did not bound first. Each node left unfolded for its size (and every
+node depending on it) stays a node, and is said in `graph.unfolded` ("node huge (ConstantOfShape):
+1,000,000,000 elements, 3.73 GiB > fold budget 64 MiB").
+
 We fold ourselves rather than through onnx-graphsurgeon's `fold_constants` so that value names,
 provenance and opaque types are never round-tripped through a second IR.
 """
@@ -17,6 +23,7 @@ from onnx import helper, numpy_helper
 
 from .graph import Graph
 from .node import Node
+from .size_budget import FOLD_BUDGET, FOLD_TOTAL, static_bytes
 from .subgraphs import has_subgraphs
 from .types import TensorType, value_info
 from .value import Value
@@ -67,8 +74,9 @@ def _static_shape(value: Value) -> bool:
 
 
 def _foldable(graph: Graph) -> list[Node]:
+    """The nodes to fold, in order; those left out for their size are recorded in `graph.unfolded`."""
     computed: set[int] = set()
-    nodes = []
+    nodes, total = [], 0
     for node in graph.nodes:
         inputs = [v for v in node.inputs if v is not None]
         if (
@@ -79,9 +87,37 @@ def _foldable(graph: Graph) -> list[Node]:
             or not all(v.is_const or id(v) in computed for v in inputs)
         ):
             continue
+        size, refusal = _result_size(node, total)
+        if refusal:
+            graph.unfolded.append(f"node {node.name} ({node.op}): {refusal}")
+            continue
         nodes.append(node)
+        total += size
         computed.update(id(v) for v in node.outputs)
     return nodes
+
+
+def _result_size(node: Node, total: int) -> tuple[int, str | None]:
+    """(bytes of the node's outputs, why they may not be computed or None)."""
+    sizes = [static_bytes(v) for v in node.outputs if v.name]
+    if any(size is None for size in sizes):
+        unknown = next(v.name for v, size in zip(node.outputs, sizes) if size is None)
+        return 0, f"size of '{unknown}' unknown before computing it"
+    largest = max(sizes, default=0)
+    if largest > FOLD_BUDGET:
+        value = [v for v in node.outputs if v.name][sizes.index(largest)]
+        count = largest // max(value.type.dtype.itemsize, 1)
+        return 0, f"{count:,} elements, {_bytes(largest)} > fold budget {_bytes(FOLD_BUDGET)}"
+    if total + sum(sizes) > FOLD_TOTAL:
+        return 0, f"folded results would exceed {_bytes(FOLD_TOTAL)} in all"
+    return sum(sizes), None
+
+
+def _bytes(size: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
 
 
 def _boundary(graph: Graph, foldable: list[Node]) -> list[Value]:

@@ -24,6 +24,7 @@ from .fold import fold_constants
 from .graph import Graph
 from .node import Attribute, Node, Provenance
 from .shape_binding import bind_shapes
+from .sparse import dense_array
 from .types import TensorType, type_from_onnx
 from .value import Value
 
@@ -59,6 +60,8 @@ def from_onnx(model: onnx.ModelProto, parent: str, source: str = "<model>", fold
     values: dict[str, Value] = {}
     for tensor in model.graph.initializer:
         values[tensor.name] = _constant(graph, tensor.name, _array(tensor, source))
+    for sparse in model.graph.sparse_initializer:
+        values[sparse.values.name] = _constant(graph, sparse.values.name, dense_array(sparse, source))
     for proto in model.graph.input:
         if proto.name not in values:
             values[proto.name] = _bind(graph, Value(proto.name, types.get(proto.name)))
@@ -103,7 +106,7 @@ def _add_node(
             inputs.append(values[name])
         else:
             raise ModelLoadError(source, f"node {proto.name or proto.op_type} reads undefined value '{name}'")
-    attributes = {a.name: Attribute.from_onnx(a) for a in proto.attribute}
+    attributes = {a.name: _attribute(a, proto, source) for a in proto.attribute}
     name = graph.fresh_name(proto.name or proto.op_type.lower())
     outputs = [Value(o, types.get(o)) for o in proto.output]
     domain = proto.domain if proto.domain != "ai.onnx" else ""
@@ -113,6 +116,20 @@ def _add_node(
     for original, value in zip(proto.output, outputs):
         if original:
             values[original] = value
+
+
+def _attribute(attribute: onnx.AttributeProto, proto: onnx.NodeProto, source: str) -> Attribute:
+    try:
+        value = Attribute.from_onnx(attribute)
+    except (ValueError, TypeError, KeyError) as error:
+        value, cause = None, _first_line(error)
+    else:
+        cause = f"its type {attribute.type} gives no value"
+    if value is None or value.value is None:
+        raise ModelLoadError(
+            source, f"node {proto.name or proto.op_type}: attribute '{attribute.name}' is corrupt ({cause})"
+        )
+    return value
 
 
 def node_path(proto: onnx.NodeProto) -> str:
@@ -156,6 +173,8 @@ def _constant(graph: Graph, name: str, array: np.ndarray) -> Value:
 
 
 def _array(tensor: onnx.TensorProto, source: str) -> np.ndarray:
+    if tensor.data_type not in onnx.helper.get_all_tensor_dtypes():
+        raise ModelLoadError(source, f"tensor '{tensor.name}' has unknown element type {tensor.data_type}")
     try:
         return numpy_helper.to_array(tensor)
     except (ValueError, TypeError) as error:
@@ -177,7 +196,8 @@ def _constant_array(proto: onnx.NodeProto, source: str) -> np.ndarray | None:
 
 
 def _value_names(graph: onnx.GraphProto) -> set[str]:
-    names = {t.name for t in graph.initializer} | {i.name for i in graph.input}
+    names = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
+    names |= {i.name for i in graph.input}
     for node in graph.node:
         names.update(node.output)
     return names - {""}

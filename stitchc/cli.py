@@ -12,6 +12,7 @@ import sys
 from stitchc.data import DataError
 from stitchc.grammar.checker import load_program
 from stitchc.grammar.diagnostics import SpecError
+from stitchc.ir.printable import printable
 
 EXIT_USAGE = 2
 
@@ -99,7 +100,7 @@ def _run(args) -> int:
 
         if args.command == "check":
             prepare(program)
-            print(f"{args.spec}: ok")
+            print(printable(f"{args.spec}: ok"))
             return 0
         try:
             run_program(program, args.out, _capped_workers(args.workers))
@@ -109,7 +110,7 @@ def _run(args) -> int:
             return _fail(f"{args.spec}: {error}")
         return 0
     except SpecError as error:
-        print(error.render(), file=sys.stderr)
+        print(printable(error.render(), lines=True), file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -118,7 +119,7 @@ def _inspect(args) -> int:
     from stitchc.ir import ModelLoadError
 
     try:
-        print(inspect_model(args.model))
+        print(inspect_model(args.model))  # every line escaped by inspect_model
         return 0
     except ModelLoadError as error:
         return _fail(error)
@@ -135,7 +136,7 @@ def _convert(args) -> int:
         convert(args.model, args.output, args.opset, passes, pipeline)
         return 0
     except SpecError as error:
-        print(error.render(), file=sys.stderr)
+        print(printable(error.render(), lines=True), file=sys.stderr)
         return EXIT_USAGE
     except (ModelLoadError, ConvertError) as error:
         return _fail(error)
@@ -154,7 +155,7 @@ def _passes() -> int:
 
 
 def _fail(error: Exception) -> int:
-    print(f"stitchc: error: {error}", file=sys.stderr)
+    print(f"stitchc: error: {printable(error)}", file=sys.stderr)
     return EXIT_USAGE
 
 

@@ -24,6 +24,7 @@ from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
 from stitchc.ir.errors import ExecutionError
+from stitchc.ir.printable import printable
 from stitchc.ir.samples import Samples
 from stitchc.stitch.fit import FitError, fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
@@ -50,7 +51,7 @@ class SearchOutcome:
 
 
 def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(printable(message, lines=True), file=sys.stderr, flush=True)
 
 
 def run_program(program: Program, out: str | None = None, workers: int | None = None) -> list[SearchOutcome]:
@@ -169,7 +170,7 @@ def _export(
     columns = Columns(search.objectives, searched.axes, tests[0])
     page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history)
     path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
-    print(table(columns, parent_rows, rows))
+    print(printable(table(columns, parent_rows, rows), lines=True))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
 

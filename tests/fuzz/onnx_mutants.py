@@ -28,7 +28,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import onnx
@@ -36,6 +36,8 @@ from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from onnx_seeds import seeds  # noqa: E402
+
+from stitchc.ir.tensor_places import model_tensors as places  # noqa: E402
 
 SECRET = b"SECRET-0x5e57-do-not-read-" * 8
 OUTCOMES = ("ok", "error", "traceback", "hang", "escape", "raw control")
@@ -63,38 +65,6 @@ class Case:
     @property
     def model(self) -> str:
         return os.path.join(self.folder, "model.onnx")
-
-
-# ---------------------------------------------------------------- where tensors live
-
-
-def places(model: onnx.ModelProto) -> Iterator[tuple[str, TensorProto]]:
-    """(place, tensor) for every tensor of the model: initializers, sparse initializers, Constant and other tensor
-    attributes, model-local function bodies and subgraphs (If/Loop/Scan bodies), at any depth."""
-    yield from _graph_places(model.graph, "graph")
-    for function in model.functions:
-        for node in function.node:
-            yield from _node_places(node, f"function {function.name}")
-
-
-def _graph_places(graph: onnx.GraphProto, where: str) -> Iterator[tuple[str, TensorProto]]:
-    yield from ((f"{where} initializer", t) for t in graph.initializer)
-    for sparse in graph.sparse_initializer:
-        yield f"{where} sparse initializer", sparse.values
-        yield f"{where} sparse initializer indices", sparse.indices
-    for node in graph.node:
-        yield from _node_places(node, where)
-
-
-def _node_places(node: onnx.NodeProto, where: str) -> Iterator[tuple[str, TensorProto]]:
-    for attribute in node.attribute:
-        if attribute.HasField("t"):
-            yield f"{where} attribute", attribute.t
-        yield from ((f"{where} attribute", t) for t in attribute.tensors)
-        if attribute.HasField("sparse_tensor"):
-            yield f"{where} sparse attribute", attribute.sparse_tensor.values
-        for subgraph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
-            yield from _graph_places(subgraph, f"{where} subgraph")
 
 
 # ---------------------------------------------------------------- mutations
@@ -216,7 +186,7 @@ def garbage_attribute(model, rng, case):
     elif attribute.type == onnx.AttributeProto.INT:
         attribute.i = rng.choice([-5, 2**40, 7])
     else:
-        attribute.type = rng.choice([0, 1, 2, 3, 7, 42])
+        attribute.type = rng.choice([0, 1, 2, 3, 7, 14])
     return model
 
 
@@ -400,10 +370,13 @@ def run_cli(argv: list[str], seconds: float) -> tuple[int | None, str, str, str 
 
     out, err = io.StringIO(), io.StringIO()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            status = main(argv)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = main(argv)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except SystemExit as stop:
         status = stop.code if isinstance(stop.code, int) else 2
     except Deadline:
@@ -411,7 +384,6 @@ def run_cli(argv: list[str], seconds: float) -> tuple[int | None, str, str, str 
     except BaseException:
         return 1, out.getvalue(), err.getvalue(), traceback.format_exc()
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     return status, out.getvalue(), err.getvalue(), None
 
@@ -426,7 +398,8 @@ def classify(case: Case, argv: list[str], seconds: float, output: str | None = N
     if status is None:
         return "hang", " ".join(argv)
     if crash is not None:
-        return "traceback", crash.strip().splitlines()[-1]
+        frames = [line.strip() for line in crash.splitlines() if line.strip().startswith("File ")]
+        return "traceback", f"{crash.strip().splitlines()[-1]} at {frames[-1] if frames else '?'}"
     leaked = _leak(out + err, output)
     if watch.forbidden or leaked:
         return "escape", f"opened {watch.forbidden[:1]}" if watch.forbidden else leaked

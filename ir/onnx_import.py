@@ -33,7 +33,7 @@ def load_onnx(path: str | os.PathLike, parent: str | None = None, fold: bool = T
     """Reads an ONNX file (and its external data, which must stay inside the model's folder) into a Graph."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ModelLoadError(path, "no such file")
+        raise ModelLoadError(path, "not a regular file" if os.path.exists(path) else "no such file")
     if os.path.getsize(path) == 0:
         raise ModelLoadError(path, "empty file, not an ONNX model")
     try:

@@ -212,7 +212,7 @@ ESCAPES = ("dotdot", "absolute", "symlink", "symlink_dir", "hardlink", "dev_zero
 BAD_RANGES = ("offset -1", "offset abc", "length -1", "length 1e3", "beyond", "empty location", "no location")
 
 
-def _external(tensor: TensorProto, location: str, **entries: str) -> None:
+def set_external(tensor: TensorProto, location: str, **entries: str) -> None:
     del tensor.external_data[:]
     for key, value in {"location": location, **entries}.items():
         entry = tensor.external_data.add()
@@ -252,7 +252,7 @@ def escape(model, rng, case):
     else:
         os.mkdir(inside)
         location = "weights.bin"
-    _external(tensor, location)
+    set_external(tensor, location)
     return model
 
 
@@ -271,10 +271,57 @@ def bad_range(model, rng, case):
     }.get(kind, {})
     location = {"empty location": "", "no location": None}.get(kind, "weights.bin")
     if location is None:
-        _external(tensor, "weights.bin", **entries)
+        set_external(tensor, "weights.bin", **entries)
         del tensor.external_data[0]
     else:
-        _external(tensor, location, **entries)
+        set_external(tensor, location, **entries)
+    return model
+
+
+def opset_garbage(model, rng, case):
+    """Opset versions, domains and IR versions nobody supports."""
+    choice = rng.randrange(3)
+    if choice == 0:
+        model.opset_import[0].version = rng.choice([0, 1, 6, 99, 2**40])
+    elif choice == 1:
+        model.opset_import[0].domain = rng.choice(["ai.onnx.ml", "com.microsoft", "x"])
+    else:
+        model.ir_version = rng.choice([0, 1, 3, 99])
+    return model
+
+
+def dropped_io(model, rng, case):
+    """A graph input or output removed, or an output naming nothing."""
+    graph = model.graph
+    choice = rng.randrange(3)
+    if choice == 0 and graph.input:
+        del graph.input[rng.randrange(len(graph.input))]
+    elif choice == 1 and graph.output:
+        del graph.output[rng.randrange(len(graph.output))]
+    else:
+        graph.output.append(helper.make_tensor_value_info("nowhere", TensorProto.FLOAT, [1]))
+    return model
+
+
+def nested_huge(model, rng, case):
+    """A huge ConstantOfShape inside a function body or subgraph (never computed at import)."""
+    tensor = helper.make_tensor("huge_value", TensorProto.FLOAT, [1], [1.0])
+    for place, proto in places(model):
+        if place != "initializer" and proto.dims:
+            proto.dims[0] = 10**9
+            break
+    model.graph.node.append(
+        helper.make_node("ConstantOfShape", ["huge_shape"], ["huge_out"], name="huge", value=tensor)
+    )
+    model.graph.initializer.append(helper.make_tensor("huge_shape", TensorProto.INT64, [2], [10**5, 10**5]))
+    return model
+
+
+def stacked(model, rng, case):
+    """Two model mutations in a row."""
+    simple = [m for name, m in sorted(MODEL_MUTATIONS.items()) if name not in ("stacked", "external escape")]
+    for mutation in rng.sample(simple, 2):
+        model = mutation(model, rng, case)
     return model
 
 
@@ -302,6 +349,10 @@ MODEL_MUTATIONS: dict[str, Callable] = {
     "hostile name": hostile_name,
     "external escape": escape,
     "external range": bad_range,
+    "opset garbage": opset_garbage,
+    "dropped io": dropped_io,
+    "nested huge": nested_huge,
+    "stacked": stacked,
 }
 BYTE_MUTATIONS: dict[str, Callable] = {"truncation": truncate, "byte flips": flip_bytes}
 

@@ -75,7 +75,11 @@ def _if_model() -> onnx.ModelProto:
 def _loop_model() -> onnx.ModelProto:
     step = helper.make_node("Constant", [], ["step"], value=_weight("step_t", (4,), 4))
     body = helper.make_graph(
-        [step, helper.make_node("Add", ["acc", "step"], ["acc_out"]), helper.make_node("Identity", ["cond"], ["cond_out"])],
+        [
+            step,
+            helper.make_node("Add", ["acc", "step"], ["acc_out"]),
+            helper.make_node("Identity", ["cond"], ["cond_out"]),
+        ],
         "body",
         [
             helper.make_tensor_value_info("i", TensorProto.INT64, []),

@@ -27,8 +27,19 @@ def load_external_data(model: onnx.ModelProto, path: str) -> None:
     """Fills every externally stored tensor of `model` (read from `path`) in place, after checking it."""
     folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
     for place, tensor in model_tensors(model):
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or len(tensor.external_data):
+        if _refers(tensor):
             _Reference(tensor, place, folder, path).load()
+
+
+def refuse_external_references(model: onnx.ModelProto, source: str) -> None:
+    """Raises ModelLoadError when any tensor of `model` still refers to external data."""
+    for place, tensor in model_tensors(model):
+        if _refers(tensor):
+            raise ModelLoadError(source, f"tensor '{tensor.name}' ({place}) refers to external data that was not read")
+
+
+def _refers(tensor: onnx.TensorProto) -> bool:
+    return tensor.data_location == onnx.TensorProto.EXTERNAL or len(tensor.external_data) > 0
 
 
 class _Reference:

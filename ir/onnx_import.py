@@ -19,7 +19,7 @@ from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 
 from .errors import ModelLoadError
-from .external_data import load_external_data
+from .external_data import load_external_data, refuse_external_references
 from .fold import fold_constants
 from .graph import Graph
 from .node import Attribute, Node, Provenance
@@ -51,6 +51,9 @@ def load_onnx(path: str | os.PathLike, parent: str | None = None, fold: bool = T
 
 
 def from_onnx(model: onnx.ModelProto, parent: str, source: str = "<model>", fold: bool = True) -> Graph:
+    """The IR of an in-memory model; a tensor still referring to external data (only `load_onnx` checks and
+    reads those) is refused, so no unchecked reference can reach a model stitchc writes."""
+    refuse_external_references(model, source)
     model = _infer_shapes(model, source)
     opsets = {o.domain if o.domain != "ai.onnx" else "": o.version for o in model.opset_import}
     graph = Graph(parent, opsets)

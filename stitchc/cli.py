@@ -150,7 +150,7 @@ def _passes() -> int:
     rows = [(e.name, e.kind, e.guarantee, e.summary) for e in entries()]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+        print(printable("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3]))
     return 0
 
 

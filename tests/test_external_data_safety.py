@@ -185,3 +185,18 @@ def test_sparse_initializers_import_as_dense_constants(tmp_path, capsys):
     assert main(["convert", str(path), "-o", str(out)]) == 0, capsys.readouterr().err
     x = np.random.default_rng(1).standard_normal((2, 4)).astype(np.float32)
     np.testing.assert_array_equal(run(onnx.load(out), {"x": x})[0], x + np.array([0, 1.5, 0, -2], np.float32))
+
+
+def test_an_in_memory_model_with_a_reference_is_refused():
+    """`from_onnx` never reads files: a reference it was handed unread is an error, never carried into an output."""
+    from stitchc.ir import ModelLoadError
+    from stitchc.ir.onnx_import import from_onnx
+
+    model = seeds()["function"]
+    tensor = next(t for _, t in model_tensors(model) if t.name == "scale")
+    set_external(tensor, "../outside/SECRET.bin")
+    with pytest.raises(ModelLoadError) as refused:
+        from_onnx(model, "m")
+    assert str(refused.value) == (
+        "<model>: tensor 'scale' (function Scale, node Constant) refers to external data that was not read"
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import NoReturn
 
 import onnx
 
@@ -51,7 +52,7 @@ class _Reference:
         self.entries = {entry.key: entry.value for entry in tensor.external_data}
         self.location = self.entries.get("location", "")
 
-    def fail(self, cause: str):
+    def fail(self, cause: str) -> NoReturn:
         raise ModelLoadError(self.path, f"{self.subject}: {cause}")
 
     def load(self) -> None:
@@ -76,7 +77,7 @@ class _Reference:
         if not location:
             self.fail("external data without a location")
         if "\0" in location:
-            self.fail(f"external data path {location!r} holds a NUL byte")
+            self.fail(f"external data path '{location}' holds a NUL byte")
         target = os.path.realpath(os.path.join(self.folder, location))
         if (
             os.path.isabs(location)
@@ -100,7 +101,8 @@ class _Reference:
             self.fail(f"external data file '{self.location}' is not a regular file (a device, FIFO or folder)")
         if status.st_nlink > 1:
             self.fail(
-                f"external data file '{self.location}' has {status.st_nlink} hard links (refused: it may be a file from outside the model's folder)"
+                f"external data file '{self.location}' has {status.st_nlink} hard links "
+                "(refused: it may be a file from outside the model's folder)"
             )
         end = status.st_size if length is None else offset + length
         if offset > status.st_size or end > status.st_size:

@@ -3,9 +3,10 @@
 Names, messages and source lines read from models and specs may hold terminal escape sequences (a screen
 clear, a forged "all checks passed", a carriage return that overwrites a line). Guarantee: `printable(text)`
 holds no C0 control character but tab, no DEL and no C1 control character: each is written as its Python
-escape (ESC -> `\\x1b`, CR -> `\\r`, U+009B -> `\\x9b`), and a backslash stays a backslash, so the printed text
-shows exactly which characters the file held. With `lines=True` newlines are kept (for text whose line structure
-is stitchc's own, such as a report built line by line from escaped fields); otherwise a newline is `\\n` too.
+escape (ESC -> `\\x1b`, CR -> `\\r`, U+009B -> `\\x9b`), so the text shows, visibly, where the file held one.
+With `lines=True` newlines are kept (for text whose line structure is stitchc's own, such as a report built line
+by line from escaped fields); otherwise a newline is `\\n` too. Printable characters, non-ASCII ones included, are
+unchanged.
 """
 
 from __future__ import annotations

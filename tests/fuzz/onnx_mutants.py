@@ -404,7 +404,7 @@ WATCH = Watch()
 _HOOKED = []
 
 
-def _watch(allowed: tuple[str, ...]) -> Watch:
+def watch_opens(allowed: tuple[str, ...]) -> Watch:
     if not _HOOKED:
         sys.addaudithook(WATCH.hook)
         _HOOKED.append(True)
@@ -441,7 +441,7 @@ def run_cli(argv: list[str], seconds: float) -> tuple[int | None, str, str, str 
 
 def classify(case: Case, argv: list[str], seconds: float, output: str | None = None) -> tuple[str, str]:
     """(outcome, detail) of one command on one mutant."""
-    watch = _watch((case.folder, os.path.dirname(output) if output else case.folder))
+    watch = watch_opens((case.folder, os.path.dirname(output) if output else case.folder))
     try:
         status, out, err, crash = run_cli(argv, seconds)
     finally:
@@ -451,7 +451,7 @@ def classify(case: Case, argv: list[str], seconds: float, output: str | None = N
     if crash is not None:
         frames = [line.strip() for line in crash.splitlines() if line.strip().startswith("File ")]
         return "traceback", f"{crash.strip().splitlines()[-1]} at {frames[-1] if frames else '?'}"
-    leaked = _leak(out + err, output)
+    leaked = leak(out + err, output)
     if watch.forbidden or leaked:
         return "escape", f"opened {watch.forbidden[:1]}" if watch.forbidden else leaked
     if RAW_CONTROL.search(out + err):
@@ -464,7 +464,7 @@ def classify(case: Case, argv: list[str], seconds: float, output: str | None = N
     return "traceback", repr(err[-300:])
 
 
-def _leak(text: str, output: str | None) -> str:
+def leak(text: str, output: str | None) -> str:
     if SECRET[:24].decode() in text:
         return "secret in printed text"
     if not output or not os.path.exists(output):

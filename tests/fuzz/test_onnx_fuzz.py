@@ -14,7 +14,18 @@ import onnx
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from onnx_mutants import FAILURES, Case, campaign, classify, summary  # noqa: E402
+from onnx_mutants import (  # noqa: E402
+    FAILURES,
+    SECRET,
+    Case,
+    campaign,
+    classify,
+    leak,
+    places,
+    set_external,
+    summary,
+    watch_opens,
+)
 from onnx_seeds import seeds  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -55,3 +66,21 @@ def _cap_memory():
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30))
+
+
+def test_the_oracle_sees_reads_outside_the_folder_and_leaks(tmp_path):
+    """The fuzzer's escape detection itself: an open of the secret, its bytes in text, a reference in an output."""
+    case = Case(str(tmp_path / "case"))
+    watch = watch_opens((case.folder,))
+    try:
+        open(case.secret, "rb").close()
+        open(case.model, "wb").close()
+    finally:
+        watch.active = False
+    assert watch.forbidden == [os.path.realpath(case.secret)]
+    assert leak("header " + SECRET.decode(), None) == "secret in printed text"
+    model = seeds()["function"]
+    set_external(next(t for _, t in places(model) if t.name == "scale"), "weights.bin")
+    output = str(tmp_path / "out.onnx")
+    onnx.save(model, output)
+    assert leak("", output) == "converted model references external data"

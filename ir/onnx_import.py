@@ -23,6 +23,7 @@ from .external_data import load_external_data, refuse_external_references
 from .fold import fold_constants
 from .graph import Graph
 from .node import Attribute, Node, Provenance
+from .proto_text import invalid_text
 from .shape_binding import bind_shapes
 from .sparse import dense_array
 from .types import TensorType, type_from_onnx
@@ -46,6 +47,9 @@ def load_onnx(path: str | os.PathLike, parent: str | None = None, fold: bool = T
         raise ModelLoadError(path, f"not a readable ONNX model ({_first_line(error)})") from None
     if not model.graph.node and not model.graph.output:
         raise ModelLoadError(path, "not an ONNX model (no graph)")
+    garbled = invalid_text(model)
+    if garbled:
+        raise ModelLoadError(path, f"corrupt: the text of {garbled} is not valid UTF-8")
     load_external_data(model, path)
     return from_onnx(model, parent or os.path.splitext(os.path.basename(path))[0], source=path, fold=fold)
 

@@ -139,3 +139,16 @@ def test_inspecting_a_huge_constant_stays_small(tmp_path):
     result = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=120)
     status, megabytes = result.stdout.split()[-2:]
     assert status == "0" and int(megabytes) < 1024, result.stdout + result.stderr
+
+
+def test_text_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    """proto2 parses a name of invalid UTF-8 as bytes (a byte flip found it: TypeError in module_path)."""
+    data = seeds()["matmul"].SerializeToString()
+    assert data.count(b"\x1a\x06matmul") == 1  # the node's name field (tag 3, 6 bytes)
+    path = tmp_path / "m.onnx"
+    path.write_bytes(data.replace(b"\x1a\x06matmul", b"\x1a\x06matm\xffl"))
+    assert inspect(capsys, str(path)) == (
+        2,
+        "",
+        f"stitchc: error: {path}: corrupt: the text of graph.node[0].name is not valid UTF-8\n",
+    )

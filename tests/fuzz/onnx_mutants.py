@@ -489,10 +489,24 @@ def run_mutant(index: int, seed: int, root: str, seconds: float = 20.0) -> list[
     output = os.path.join(case.root, "converted", "out.onnx")
     os.makedirs(os.path.dirname(output))
     results = []
-    for command, argv in [("inspect", ["inspect", case.model]), ("convert", ["convert", case.model, "-o", output])]:
+    convert = ["convert", case.model, "-o", output] + convert_options(random.Random(f"{seed}:{index}:options"))
+    for command, argv in [("inspect", ["inspect", case.model]), ("convert", convert)]:
         outcome, detail = classify(case, argv, seconds, output if command == "convert" else None)
         results.append((command, outcome, f"{description}: {detail}"))
     return results
+
+
+def convert_options(rng: random.Random) -> list[str]:
+    """Half the conversions also move the opset or run built-in passes."""
+    options = []
+    if rng.random() < 0.25:
+        options += ["--opset", str(rng.choice([7, 11, 13, 18, 21]))]
+    if rng.random() < 0.25:
+        options += ["--passes", ",".join(rng.sample(PASSES, rng.randint(1, 3)))]
+    return options
+
+
+PASSES = ["dce", "fold_constants", "fold_conv_bn", "remove_dropout", "remove_identity"]
 
 
 def campaign(count: int, seed: int, seconds: float = 20.0, verbose: bool = False) -> collections.Counter:

@@ -19,11 +19,12 @@ provenance and opaque types are never round-tripped through a second IR.
 from __future__ import annotations
 
 import numpy as np
+import onnx
 from onnx import helper, numpy_helper
 
 from .graph import Graph
 from .node import Node
-from .size_budget import FOLD_BUDGET, FOLD_TOTAL, static_bytes
+from .size_budget import FOLD_BUDGET, FOLD_TOTAL, SHAPE_DATA, inferred_bytes
 from .subgraphs import has_subgraphs
 from .types import TensorType, value_info
 from .value import Value
@@ -40,9 +41,13 @@ NONDETERMINISTIC = {
 
 
 def fold_constants(graph: Graph) -> int:
-    """Folds what can be folded; returns the number of nodes removed."""
+    """Folds what can be folded within the budget; returns the number of nodes removed."""
     removed = _fold_static_shapes(graph)
-    foldable = _foldable(graph)
+    candidates = _candidates(graph)
+    if not candidates:
+        return removed
+    outputs = [v for n in candidates for v in n.outputs if v.name]
+    foldable = _within_budget(graph, candidates, inferred_bytes(_fold_model(graph, candidates, outputs, SHAPE_DATA)))
     if not foldable:
         return removed
     wanted = _boundary(graph, foldable)
@@ -73,10 +78,10 @@ def _static_shape(value: Value) -> bool:
     )
 
 
-def _foldable(graph: Graph) -> list[Node]:
-    """The nodes to fold, in order; those left out for their size are recorded in `graph.unfolded`."""
+def _candidates(graph: Graph) -> list[Node]:
+    """Standard, deterministic nodes without subgraphs that compute only from constants and other candidates."""
     computed: set[int] = set()
-    nodes, total = [], 0
+    nodes = []
     for node in graph.nodes:
         inputs = [v for v in node.inputs if v is not None]
         if (
@@ -87,30 +92,45 @@ def _foldable(graph: Graph) -> list[Node]:
             or not all(v.is_const or id(v) in computed for v in inputs)
         ):
             continue
-        size, refusal = _result_size(node, total)
+        nodes.append(node)
+        computed.update(id(v) for v in node.outputs)
+    return nodes
+
+
+def _within_budget(graph: Graph, candidates: list[Node], sizes: dict[str, int | None]) -> list[Node]:
+    """The candidates whose results `sizes` (inferred, never declared) bound within the budget, and whose inputs
+    are constants or such results; each refused for its own size is recorded in `graph.unfolded`."""
+    kept: set[int] = set()
+    nodes, total = [], 0
+    for node in candidates:
+        if not all(v.is_const or id(v) in kept for v in node.inputs if v is not None):
+            continue
+        size, refusal = _result_size(node, [sizes.get(v.name) for v in node.outputs if v.name], total)
         if refusal:
             graph.unfolded.append(f"node {node.name} ({node.op}): {refusal}")
             continue
         nodes.append(node)
         total += size
-        computed.update(id(v) for v in node.outputs)
+        kept.update(id(v) for v in node.outputs)
     return nodes
 
 
-def _result_size(node: Node, total: int) -> tuple[int, str | None]:
+def _result_size(node: Node, sizes: list[int | None], total: int) -> tuple[int, str | None]:
     """(bytes of the node's outputs, why they may not be computed or None)."""
-    sizes = [static_bytes(v) for v in node.outputs if v.name]
+    named = [v for v in node.outputs if v.name]
     if any(size is None for size in sizes):
-        unknown = next(v.name for v, size in zip(node.outputs, sizes) if size is None)
-        return 0, f"size of '{unknown}' unknown before computing it"
+        return 0, f"size of '{named[sizes.index(None)].name}' unknown before computing it"
     largest = max(sizes, default=0)
     if largest > FOLD_BUDGET:
-        value = [v for v in node.outputs if v.name][sizes.index(largest)]
-        count = largest // max(value.type.dtype.itemsize, 1)
-        return 0, f"{count:,} elements, {_bytes(largest)} > fold budget {_bytes(FOLD_BUDGET)}"
+        return 0, f"{_elements(named[sizes.index(largest)], largest)} > fold budget {_bytes(FOLD_BUDGET)}"
     if total + sum(sizes) > FOLD_TOTAL:
         return 0, f"folded results would exceed {_bytes(FOLD_TOTAL)} in all"
     return sum(sizes), None
+
+
+def _elements(value: Value, size: int) -> str:
+    itemsize = value.type.dtype.itemsize if isinstance(value.type, TensorType) else 0
+    return f"{size // itemsize:,} elements, {_bytes(size)}" if itemsize else _bytes(size)
 
 
 def _bytes(size: int) -> str:
@@ -135,7 +155,18 @@ def _boundary(graph: Graph, foldable: list[Node]) -> list[Value]:
 def _evaluate(graph: Graph, nodes: list[Node], wanted: list[Value]) -> list[np.ndarray] | None:
     from .runtime import session
 
+    try:
+        return session(_fold_model(graph, nodes, wanted)).run(None, {})
+    except Exception:  # ORT rejects constant parts it cannot run in many ways; folding is then skipped
+        return None
+
+
+def _fold_model(graph: Graph, nodes: list[Node], outputs: list[Value], inline: int | None = None) -> onnx.ModelProto:
+    """A model of `nodes` alone, their constants as initializers, `outputs` untyped. With `inline`, constants larger
+    than that many bytes are typed inputs instead (shape inference needs the values of shape-like tensors only)."""
     constants = {id(v): v for n in nodes for v in n.inputs if v is not None and v.is_const}
+    small = [v for v in constants.values() if inline is None or v.const.nbytes <= inline]
+    large = [v for v in constants.values() if inline is not None and v.const.nbytes > inline]
     protos = [
         helper.make_node(n.op, ["" if v is None else v.name for v in n.inputs], [v.name for v in n.outputs])
         for n in nodes
@@ -145,17 +176,14 @@ def _evaluate(graph: Graph, nodes: list[Node], wanted: list[Value]) -> list[np.n
     body = helper.make_graph(
         protos,
         "fold",
-        [],
-        [value_info(v.name, None) for v in wanted],
-        [numpy_helper.from_array(v.const, v.name) for v in constants.values()],
+        [value_info(v.name, v.type) for v in large],
+        [value_info(v.name, None) for v in outputs],
+        [numpy_helper.from_array(v.const, v.name) for v in small],
     )
     opsets = [helper.make_opsetid(d, v) for d, v in graph.opset_imports.items()]
     model = helper.make_model(body, opset_imports=opsets)
     model.ir_version = helper.find_min_ir_version_for(opsets, ignore_unknown=True)
-    try:
-        return session(model).run(None, {})
-    except Exception:  # ORT rejects constant parts it cannot run in many ways; folding is then skipped
-        return None
+    return model
 
 
 def _make_constant(graph: Graph, value: Value, array: np.ndarray) -> None:

@@ -13,7 +13,8 @@ Guarantee: every bound dim is the one ONNX Runtime computes at batch 1 and 2, he
 graph's shape arithmetic is affine in the batch (every feed-forward vision network). Graphs whose shapes may
 depend on the inputs' values (see `_shapes_follow_data`), whose inputs declare other symbols, or that ONNX
 Runtime cannot run are left as inferred, and so are graphs with an input or a value whose type gives more
-than PROBE_BUDGET bytes at batch 2 (size_budget.py: a few bytes of ONNX can declare a huge tensor). Peak memory
+than PROBE_BUDGET bytes at batch 2, or a node constant folding left unfolded (size_budget.py: a few bytes of
+ONNX can declare a huge tensor). Peak memory
 is that of the incomplete values at batch 2.
 """
 
@@ -37,7 +38,7 @@ def bind_shapes(graph: Graph) -> int:
     """Binds what can be bound (see the module doc); returns the number of values whose type changed."""
     batch = input_batch(graph)
     pending = [v for n in graph.nodes for v in n.outputs if v.name and _incomplete(v, batch)]
-    if not pending or batch is None or _shapes_follow_data(graph) or _too_large(graph):
+    if not pending or batch is None or graph.unfolded or _shapes_follow_data(graph) or _too_large(graph):
         return 0
     sizes = PROBE_BATCHES if isinstance(batch, str) else (None,)
     measured = _measure(graph, pending, batch, sizes)

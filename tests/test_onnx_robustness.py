@@ -152,3 +152,12 @@ def test_text_that_is_not_utf8_is_one_line(tmp_path, capsys):
         "",
         f"stitchc: error: {path}: corrupt: the text of graph.node[0].name is not valid UTF-8\n",
     )
+
+
+def test_a_declared_type_cannot_lie_a_huge_constant_into_folding(tmp_path):
+    """The file declares 'big' as float[1]: folding sizes results by inferring them afresh, so it still refuses."""
+    model = huge_constant_model()
+    model.graph.output[1].CopyFrom(helper.make_tensor_value_info("big", TensorProto.FLOAT, [1]))
+    graph = load_onnx(saved(tmp_path, model))
+    assert [n.op for n in graph.nodes] == ["ConstantOfShape", "Relu"]
+    assert graph.unfolded == ["node huge (ConstantOfShape): 1,000,000,000 elements, 3.73 GiB > fold budget 64 MiB"]

@@ -6,11 +6,11 @@ evaluated, all of them in one ONNX Runtime session, and the values other nodes o
 become constants under their own names. Guarantee: exact (ONNX Runtime computes the values it would have
 computed at inference). When ONNX Runtime cannot run the constant part the graph is left unchanged.
 
-Budget (size_budget.py): a node is folded only when the sizes of its outputs are known from their types and
-each stays within FOLD_BUDGET (64 MiB), and while the folded results together stay within FOLD_TOTAL (1 GiB);
-so nothing is allocated that the types did not bound first. Each node left unfolded for its size (and every
-node depending on it) stays a node, and is said in `graph.unfolded` ("node huge (ConstantOfShape):
-1,000,000,000 elements, 3.73 GiB > fold budget 64 MiB").
+Budget (size_budget.py): a node is folded only when ONNX shape inference, run afresh on the constant part
+(the types the file declares are not trusted), bounds each of its outputs within FOLD_BUDGET (64 MiB), and
+while the folded results together stay within FOLD_TOTAL (1 GiB); so nothing is allocated that was not
+bounded first. Each node left unfolded for its size (and every node depending on it) stays a node, and is
+said in `graph.unfolded` ("node huge (ConstantOfShape): 1,000,000,000 elements, 3.73 GiB > fold budget 64 MiB").
 
 We fold ourselves rather than through onnx-graphsurgeon's `fold_constants` so that value names,
 provenance and opaque types are never round-tripped through a second IR.
@@ -107,7 +107,8 @@ def _within_budget(graph: Graph, candidates: list[Node], sizes: dict[str, int | 
             continue
         size, refusal = _result_size(node, [sizes.get(v.name) for v in node.outputs if v.name], total)
         if refusal:
-            graph.unfolded.append(f"node {node.name} ({node.op}): {refusal}")
+            said = f"node {node.name} ({node.op}): {refusal}"
+            graph.unfolded += [said] if said not in graph.unfolded else []  # folding may run again (passes)
             continue
         nodes.append(node)
         total += size

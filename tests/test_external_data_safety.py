@@ -109,12 +109,14 @@ def refusal(tmp_path, kind: str) -> tuple[str, str]:
         "offset -1": {"offset": "-1"},
         "offset abc": {"offset": "abc"},
         "length -1": {"length": "-1"},
+        "length 1e3": {"length": "1e3"},
         "beyond the file": {"offset": "32", "length": "64"},
     }[kind]
     causes = {
         "offset -1": "external data offset '-1' is not a non-negative integer",
         "offset abc": "external data offset 'abc' is not a non-negative integer",
         "length -1": "external data length '-1' is not a non-negative integer",
+        "length 1e3": "external data length '1e3' is not a non-negative integer",
         "beyond the file": "external data file 'weights.bin' holds 64 bytes, fewer than the 96 that offset 32 and "
         "length 64 need",
     }
@@ -134,6 +136,7 @@ KINDS = [
     "offset -1",
     "offset abc",
     "length -1",
+    "length 1e3",
     "beyond the file",
 ]
 

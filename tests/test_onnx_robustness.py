@@ -64,6 +64,13 @@ def test_contractions_of_low_rank_say_their_macs_are_unknown(tmp_path, capsys, o
     assert status == 0 and err == "" and f"MACs: unknown ({cause})" in out
 
 
+def test_a_gemm_missing_an_operand_says_its_macs_are_unknown(tmp_path, capsys):
+    model = seeds()["matmul"]
+    del model.graph.node[3].input[1:]
+    status, out, err = inspect(capsys, saved(tmp_path, model))
+    assert status == 0 and "MACs: unknown (node gemm (Gemm): shape of operand 1 unknown)" in out
+
+
 def test_a_one_dimensional_matmul_contracts_its_only_dim(tmp_path):
     """numpy's rule: [N, 4] x [4] contracts 4 (one MAC per element of the output [N] times 4)."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])

@@ -14,8 +14,7 @@ graph's shape arithmetic is affine in the batch (every feed-forward vision netwo
 depend on the inputs' values (see `_shapes_follow_data`), whose inputs declare other symbols, or that ONNX
 Runtime cannot run are left as inferred, and so are graphs with an input or a value whose type gives more
 than PROBE_BUDGET bytes at batch 2, or a node constant folding left unfolded (size_budget.py: a few bytes of
-ONNX can declare a huge tensor). Peak memory
-is that of the incomplete values at batch 2.
+ONNX can declare a huge tensor). Peak memory is that of the incomplete values at batch 2.
 """
 
 from __future__ import annotations

@@ -168,3 +168,18 @@ def test_a_declared_type_cannot_lie_a_huge_constant_into_folding(tmp_path):
     graph = load_onnx(saved(tmp_path, model))
     assert [n.op for n in graph.nodes] == ["ConstantOfShape", "Relu"]
     assert graph.unfolded == ["node huge (ConstantOfShape): 1,000,000,000 elements, 3.73 GiB > fold budget 64 MiB"]
+
+
+def test_folding_stops_at_the_total_budget(tmp_path, monkeypatch):
+    """Each result within the per-result budget, but not both within the total: the second stays a node."""
+    import stitchc.ir.fold as fold
+
+    monkeypatch.setattr(fold, "FOLD_TOTAL", 6000)
+    shape = helper.make_tensor("shape", TensorProto.INT64, [1], [1000])
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], [name], name=f"make_{name}") for name in ("a", "b")]
+    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1000]) for name in ("a", "b")]
+    graph = helper.make_graph(nodes, "two", [], outputs, [shape])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    loaded = load_onnx(saved(tmp_path, model))
+    assert [n.name for n in loaded.nodes] == ["make_b"] and "a" in loaded.constants
+    assert loaded.unfolded == ["node make_b (ConstantOfShape): folded results would exceed 5.86 KiB in all"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stitchc.ir.printable import printable
+
 from .ast import Span
 
 
@@ -27,7 +29,7 @@ class Diagnostic:
             lines.append("    " + " " * (self.span.column - 1) + "^" + "~" * max(width - 1, 0))
         if self.hint:
             lines.append(f"    hint: {self.hint}")
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)  # names and source text may hold terminal escapes
 
 
 class SpecError(Exception):

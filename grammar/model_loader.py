@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from stitchc.ir import Graph, TensorType, load_onnx
+from stitchc.ir.printable import printable
 
 from .program import ModelSpec
 
@@ -34,7 +35,7 @@ def load_parent(spec: ModelSpec) -> Graph:
 @functools.cache
 def _warn_random_weights(name: str, module: str) -> None:
     print(
-        f"stitchc: warning: model '{name}' ({module}) has no `weights`: it runs with random initial weights",
+        printable(f"stitchc: warning: model '{name}' ({module}) has no `weights`: it runs with random initial weights"),
         file=sys.stderr,
         flush=True,
     )

@@ -6,7 +6,9 @@ per-sample divisor: a dim that is k times the batch symbol ('N', '64*N') counts 
 all static, the count is divided by the leading dim of the first input. So a sequence-first MatMul
 [197, N, 768] x [768, 2304] counts 197 * 2304 * 768 and windowed attention [64*N, 49, 32] counts its 64
 windows; the published figures follow this convention (ResNet-18 at 224x224: 1.82 G, ViT-B/16: 17.56 G).
-A dim that is neither an int nor a multiple of the batch raises CostError naming the node and the dim.
+A dim that is neither an int nor a multiple of the batch, an unknown shape, a missing operand or one whose rank
+the op cannot take (Gemm needs rank 2, MatMul rank 1 or more) raises CostError naming the node and the cause:
+the cost model says it cannot know, never guesses.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from .batch import batch_factor, input_batch
 from .graph import Graph
 from .node import Node
-from .types import Dim
+from .types import Dim, TensorType
 
 
 class CostError(Exception):
@@ -31,7 +33,8 @@ def node_macs(node: Node, batch: Dim = None) -> int:
         return 0
     dims, contraction = _MACS[node.op](node)
     if not isinstance(contraction, int):
-        raise CostError(f"node {node.name} ({node.op}): contraction size {contraction!r} is not static")
+        size = "unknown" if contraction is None else repr(contraction)
+        raise CostError(f"node {node.name} ({node.op}): contraction size {size} is not static")
     return _count(node, dims, batch) * contraction
 
 
@@ -55,8 +58,11 @@ def _count(node: Node, dims, batch: Dim) -> int:
     total, batched = 1, 0
     for dim in dims:
         factor = dim if isinstance(dim, int) else batch_factor(dim, batch)
-        if factor is None:
-            raise CostError(f"node {node.name} ({node.op}): dim {dim!r} of shape {tuple(dims)} is not static")
+        if factor is None or factor < 0:
+            shown = tuple("?" if d is None else d for d in dims)
+            raise CostError(
+                f"node {node.name} ({node.op}): dim {'?' if dim is None else repr(dim)} of shape {shown} is not static"
+            )
         batched += not isinstance(dim, int)
         total *= factor
     if batched > 1:
@@ -64,31 +70,38 @@ def _count(node: Node, dims, batch: Dim) -> int:
     return total // batch if isinstance(batch, int) and batch > 0 else total
 
 
-def _shape(node: Node, value) -> tuple:
-    if value is None or value.type is None or value.type.shape is None:
-        raise CostError(f"node {node.name} ({node.op}): shape of {getattr(value, 'name', '?')} unknown")
+def _shape(node: Node, values: list, index: int, rank: int = 0) -> tuple:
+    """The shape of `values[index]` (a node's inputs or outputs), of rank at least `rank`."""
+    value = values[index] if index < len(values) else None
+    if value is None or not isinstance(value.type, TensorType) or value.type.shape is None:
+        raise CostError(f"node {node.name} ({node.op}): shape of {getattr(value, 'name', f'operand {index}')} unknown")
+    if len(value.type.shape) < rank:
+        raise CostError(
+            f"node {node.name} ({node.op}): {value.name} has rank {len(value.type.shape)}, {node.op} needs {rank}"
+        )
     return value.type.shape
 
 
 def _conv(node: Node):
-    return _shape(node, node.outputs[0]), _product(_shape(node, node.inputs[1])[1:])
+    return _shape(node, node.outputs, 0), _product(_shape(node, node.inputs, 1)[1:])
 
 
 def _conv_transpose(node: Node):
-    kernel = _shape(node, node.inputs[1])  # [C_in, C_out / group, k...]
-    return _shape(node, node.inputs[0]), _product(kernel[1:])
+    kernel = _shape(node, node.inputs, 1)  # [C_in, C_out / group, k...]
+    return _shape(node, node.inputs, 0), _product(kernel[1:])
 
 
 def _gemm(node: Node):
-    shape_a, shape_b = _shape(node, node.inputs[0]), _shape(node, node.inputs[1])
+    shape_a, shape_b = _shape(node, node.inputs, 0, 2), _shape(node, node.inputs, 1, 2)
     a = shape_a[0] if node.attr("transA", 0) else shape_a[1]
     b = shape_b[1] if node.attr("transB", 0) else shape_b[0]
-    return _shape(node, node.outputs[0]), _reduced(a, b)
+    return _shape(node, node.outputs, 0), _reduced(a, b)
 
 
 def _matmul(node: Node):
-    shape_b = _shape(node, node.inputs[1])
-    return _shape(node, node.outputs[0]), _reduced(_shape(node, node.inputs[0])[-1], shape_b[max(len(shape_b) - 2, 0)])
+    """numpy's rule: a 1-D operand contracts its only dim; B contracts its second-to-last (its first when 1-D)."""
+    shape_a, shape_b = _shape(node, node.inputs, 0, 1), _shape(node, node.inputs, 1, 1)
+    return _shape(node, node.outputs, 0), _reduced(shape_a[-1], shape_b[max(len(shape_b) - 2, 0)])
 
 
 def _product(dims) -> Dim:

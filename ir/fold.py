@@ -6,6 +6,12 @@ evaluated, all of them in one ONNX Runtime session, and the values other nodes o
 become constants under their own names. Guarantee: exact (ONNX Runtime computes the values it would have
 computed at inference). When ONNX Runtime cannot run the constant part the graph is left unchanged.
 
+Budget (size_budget.py): a node is folded only when ONNX shape inference, run afresh on the constant part
+(the types the file declares are not trusted), bounds each of its outputs within FOLD_BUDGET (64 MiB), and
+while the folded results together stay within FOLD_TOTAL (1 GiB); so nothing is allocated that was not
+bounded first. Each node left unfolded for its size (and every node depending on it) stays a node, and is
+said in `graph.unfolded` ("node huge (ConstantOfShape): 1,000,000,000 elements, 3.73 GiB > fold budget 64 MiB").
+
 We fold ourselves rather than through onnx-graphsurgeon's `fold_constants` so that value names,
 provenance and opaque types are never round-tripped through a second IR.
 """
@@ -13,10 +19,12 @@ provenance and opaque types are never round-tripped through a second IR.
 from __future__ import annotations
 
 import numpy as np
+import onnx
 from onnx import helper, numpy_helper
 
 from .graph import Graph
 from .node import Node
+from .size_budget import FOLD_BUDGET, FOLD_TOTAL, SHAPE_DATA, inferred_bytes
 from .subgraphs import has_subgraphs
 from .types import TensorType, value_info
 from .value import Value
@@ -33,9 +41,13 @@ NONDETERMINISTIC = {
 
 
 def fold_constants(graph: Graph) -> int:
-    """Folds what can be folded; returns the number of nodes removed."""
+    """Folds what can be folded within the budget; returns the number of nodes removed."""
     removed = _fold_static_shapes(graph)
-    foldable = _foldable(graph)
+    candidates = _candidates(graph)
+    if not candidates:
+        return removed
+    outputs = [v for n in candidates for v in n.outputs if v.name]
+    foldable = _within_budget(graph, candidates, inferred_bytes(_fold_model(graph, candidates, outputs, SHAPE_DATA)))
     if not foldable:
         return removed
     wanted = _boundary(graph, foldable)
@@ -66,7 +78,8 @@ def _static_shape(value: Value) -> bool:
     )
 
 
-def _foldable(graph: Graph) -> list[Node]:
+def _candidates(graph: Graph) -> list[Node]:
+    """Standard, deterministic nodes without subgraphs that compute only from constants and other candidates."""
     computed: set[int] = set()
     nodes = []
     for node in graph.nodes:
@@ -84,6 +97,50 @@ def _foldable(graph: Graph) -> list[Node]:
     return nodes
 
 
+def _within_budget(graph: Graph, candidates: list[Node], sizes: dict[str, int | None]) -> list[Node]:
+    """The candidates whose results `sizes` (inferred, never declared) bound within the budget, and whose inputs
+    are constants or such results; each refused for its own size is recorded in `graph.unfolded`."""
+    kept: set[int] = set()
+    nodes, total = [], 0
+    for node in candidates:
+        if not all(v.is_const or id(v) in kept for v in node.inputs if v is not None):
+            continue
+        size, refusal = _result_size(node, [sizes.get(v.name) for v in node.outputs if v.name], total)
+        if refusal:
+            said = f"node {node.name} ({node.op}): {refusal}"
+            graph.unfolded += [said] if said not in graph.unfolded else []  # folding may run again (passes)
+            continue
+        nodes.append(node)
+        total += size
+        kept.update(id(v) for v in node.outputs)
+    return nodes
+
+
+def _result_size(node: Node, sizes: list[int | None], total: int) -> tuple[int, str | None]:
+    """(bytes of the node's outputs, why they may not be computed or None)."""
+    named = [v for v in node.outputs if v.name]
+    if any(size is None for size in sizes):
+        return 0, f"size of '{named[sizes.index(None)].name}' unknown before computing it"
+    largest = max(sizes, default=0)
+    if largest > FOLD_BUDGET:
+        return 0, f"{_elements(named[sizes.index(largest)], largest)} > fold budget {_bytes(FOLD_BUDGET)}"
+    if total + sum(sizes) > FOLD_TOTAL:
+        return 0, f"folded results would exceed {_bytes(FOLD_TOTAL)} in all"
+    return sum(sizes), None
+
+
+def _elements(value: Value, size: int) -> str:
+    itemsize = value.type.dtype.itemsize if isinstance(value.type, TensorType) else 0
+    return f"{size // itemsize:,} elements, {_bytes(size)}" if itemsize else _bytes(size)
+
+
+def _bytes(size: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def _boundary(graph: Graph, foldable: list[Node]) -> list[Value]:
     """Outputs of folded nodes that an unfolded node or a graph output reads."""
     inside = {id(n) for n in foldable}
@@ -99,7 +156,18 @@ def _boundary(graph: Graph, foldable: list[Node]) -> list[Value]:
 def _evaluate(graph: Graph, nodes: list[Node], wanted: list[Value]) -> list[np.ndarray] | None:
     from .runtime import session
 
+    try:
+        return session(_fold_model(graph, nodes, wanted)).run(None, {})
+    except Exception:  # ORT rejects constant parts it cannot run in many ways; folding is then skipped
+        return None
+
+
+def _fold_model(graph: Graph, nodes: list[Node], outputs: list[Value], inline: int | None = None) -> onnx.ModelProto:
+    """A model of `nodes` alone, their constants as initializers, `outputs` untyped. With `inline`, constants larger
+    than that many bytes are typed inputs instead (shape inference needs the values of shape-like tensors only)."""
     constants = {id(v): v for n in nodes for v in n.inputs if v is not None and v.is_const}
+    small = [v for v in constants.values() if inline is None or v.const.nbytes <= inline]
+    large = [v for v in constants.values() if inline is not None and v.const.nbytes > inline]
     protos = [
         helper.make_node(n.op, ["" if v is None else v.name for v in n.inputs], [v.name for v in n.outputs])
         for n in nodes
@@ -109,17 +177,14 @@ def _evaluate(graph: Graph, nodes: list[Node], wanted: list[Value]) -> list[np.n
     body = helper.make_graph(
         protos,
         "fold",
-        [],
-        [value_info(v.name, None) for v in wanted],
-        [numpy_helper.from_array(v.const, v.name) for v in constants.values()],
+        [value_info(v.name, v.type) for v in large],
+        [value_info(v.name, None) for v in outputs],
+        [numpy_helper.from_array(v.const, v.name) for v in small],
     )
     opsets = [helper.make_opsetid(d, v) for d, v in graph.opset_imports.items()]
     model = helper.make_model(body, opset_imports=opsets)
     model.ir_version = helper.find_min_ir_version_for(opsets, ignore_unknown=True)
-    try:
-        return session(model).run(None, {})
-    except Exception:  # ORT rejects constant parts it cannot run in many ways; folding is then skipped
-        return None
+    return model
 
 
 def _make_constant(graph: Graph, value: Value, array: np.ndarray) -> None:

@@ -32,6 +32,7 @@ class Graph:
         self.nodes: list[Node] = []
         self.opset_imports: dict[str, int] = dict(opset_imports or {"": 17})
         self.functions: list = []  # model-local onnx.FunctionProto, carried unchanged
+        self.unfolded: list[str] = []  # nodes constant folding left alone for their size, and why (fold.py)
         self._names: set[str] = set()
         self._counter = 0  # suffix of the next generated name
 

@@ -19,11 +19,13 @@ from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 
 from .errors import ModelLoadError
-from .external_data import load_external_data
+from .external_data import load_external_data, refuse_external_references
 from .fold import fold_constants
 from .graph import Graph
 from .node import Attribute, Node, Provenance
+from .proto_text import invalid_text
 from .shape_binding import bind_shapes
+from .sparse import dense_array
 from .types import TensorType, type_from_onnx
 from .value import Value
 
@@ -32,7 +34,7 @@ def load_onnx(path: str | os.PathLike, parent: str | None = None, fold: bool = T
     """Reads an ONNX file (and its external data, which must stay inside the model's folder) into a Graph."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ModelLoadError(path, "no such file")
+        raise ModelLoadError(path, "not a regular file" if os.path.exists(path) else "no such file")
     if os.path.getsize(path) == 0:
         raise ModelLoadError(path, "empty file, not an ONNX model")
     try:
@@ -45,11 +47,17 @@ def load_onnx(path: str | os.PathLike, parent: str | None = None, fold: bool = T
         raise ModelLoadError(path, f"not a readable ONNX model ({_first_line(error)})") from None
     if not model.graph.node and not model.graph.output:
         raise ModelLoadError(path, "not an ONNX model (no graph)")
+    garbled = invalid_text(model)
+    if garbled:
+        raise ModelLoadError(path, f"corrupt: the text of {garbled} is not valid UTF-8")
     load_external_data(model, path)
     return from_onnx(model, parent or os.path.splitext(os.path.basename(path))[0], source=path, fold=fold)
 
 
 def from_onnx(model: onnx.ModelProto, parent: str, source: str = "<model>", fold: bool = True) -> Graph:
+    """The IR of an in-memory model; a tensor still referring to external data (only `load_onnx` checks and
+    reads those) is refused, so no unchecked reference can reach a model stitchc writes."""
+    refuse_external_references(model, source)
     model = _infer_shapes(model, source)
     opsets = {o.domain if o.domain != "ai.onnx" else "": o.version for o in model.opset_import}
     graph = Graph(parent, opsets)
@@ -59,6 +67,8 @@ def from_onnx(model: onnx.ModelProto, parent: str, source: str = "<model>", fold
     values: dict[str, Value] = {}
     for tensor in model.graph.initializer:
         values[tensor.name] = _constant(graph, tensor.name, _array(tensor, source))
+    for sparse in model.graph.sparse_initializer:
+        values[sparse.values.name] = _constant(graph, sparse.values.name, dense_array(sparse, source))
     for proto in model.graph.input:
         if proto.name not in values:
             values[proto.name] = _bind(graph, Value(proto.name, types.get(proto.name)))
@@ -103,7 +113,7 @@ def _add_node(
             inputs.append(values[name])
         else:
             raise ModelLoadError(source, f"node {proto.name or proto.op_type} reads undefined value '{name}'")
-    attributes = {a.name: Attribute.from_onnx(a) for a in proto.attribute}
+    attributes = {a.name: _attribute(a, proto, source) for a in proto.attribute}
     name = graph.fresh_name(proto.name or proto.op_type.lower())
     outputs = [Value(o, types.get(o)) for o in proto.output]
     domain = proto.domain if proto.domain != "ai.onnx" else ""
@@ -113,6 +123,20 @@ def _add_node(
     for original, value in zip(proto.output, outputs):
         if original:
             values[original] = value
+
+
+def _attribute(attribute: onnx.AttributeProto, proto: onnx.NodeProto, source: str) -> Attribute:
+    try:
+        value = Attribute.from_onnx(attribute)
+    except (ValueError, TypeError, KeyError) as error:
+        value, cause = None, _first_line(error)
+    else:
+        cause = f"its type {attribute.type} gives no value"
+    if value is None or value.value is None:
+        raise ModelLoadError(
+            source, f"node {proto.name or proto.op_type}: attribute '{attribute.name}' is corrupt ({cause})"
+        )
+    return value
 
 
 def node_path(proto: onnx.NodeProto) -> str:
@@ -156,6 +180,8 @@ def _constant(graph: Graph, name: str, array: np.ndarray) -> Value:
 
 
 def _array(tensor: onnx.TensorProto, source: str) -> np.ndarray:
+    if tensor.data_type not in onnx.helper.get_all_tensor_dtypes():
+        raise ModelLoadError(source, f"tensor '{tensor.name}' has unknown element type {tensor.data_type}")
     try:
         return numpy_helper.to_array(tensor)
     except (ValueError, TypeError) as error:
@@ -177,7 +203,8 @@ def _constant_array(proto: onnx.NodeProto, source: str) -> np.ndarray | None:
 
 
 def _value_names(graph: onnx.GraphProto) -> set[str]:
-    names = {t.name for t in graph.initializer} | {i.name for i in graph.input}
+    names = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
+    names |= {i.name for i in graph.input}
     for node in graph.node:
         names.update(node.output)
     return names - {""}

@@ -12,7 +12,9 @@ Any other dim keeps what inference said.
 Guarantee: every bound dim is the one ONNX Runtime computes at batch 1 and 2, hence at every batch when the
 graph's shape arithmetic is affine in the batch (every feed-forward vision network). Graphs whose shapes may
 depend on the inputs' values (see `_shapes_follow_data`), whose inputs declare other symbols, or that ONNX
-Runtime cannot run are left as inferred. Peak memory is that of the incomplete values at batch 2.
+Runtime cannot run are left as inferred, and so are graphs with an input or a value whose type gives more
+than PROBE_BUDGET bytes at batch 2, or a node constant folding left unfolded (size_budget.py: a few bytes of
+ONNX can declare a huge tensor). Peak memory is that of the incomplete values at batch 2.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from onnx import helper
 
 from .batch import batch_multiple, input_batch
 from .graph import Graph
+from .size_budget import PROBE_BUDGET, static_bytes
 from .subgraphs import has_subgraphs
 from .types import Dim, TensorType
 from .value import Value
@@ -34,7 +37,7 @@ def bind_shapes(graph: Graph) -> int:
     """Binds what can be bound (see the module doc); returns the number of values whose type changed."""
     batch = input_batch(graph)
     pending = [v for n in graph.nodes for v in n.outputs if v.name and _incomplete(v, batch)]
-    if not pending or batch is None or _shapes_follow_data(graph):
+    if not pending or batch is None or graph.unfolded or _shapes_follow_data(graph) or _too_large(graph):
         return 0
     sizes = PROBE_BATCHES if isinstance(batch, str) else (None,)
     measured = _measure(graph, pending, batch, sizes)
@@ -67,6 +70,12 @@ def _shapes_follow_data(graph: Graph) -> bool:
             if value.type is None or value.type.dtype is None or np.issubdtype(value.type.dtype, np.integer):
                 return True
     return any(np.issubdtype(v.type.dtype, np.integer) for v in graph.inputs if v.type is not None)
+
+
+def _too_large(graph: Graph) -> bool:
+    """True when an input or a value whose size its type gives exceeds PROBE_BUDGET at batch 2."""
+    values = [*graph.inputs, *(v for node in graph.nodes for v in node.outputs)]
+    return any((static_bytes(v, batch=max(PROBE_BATCHES)) or 0) > PROBE_BUDGET for v in values)
 
 
 def _incomplete(value: Value, batch: Dim) -> bool:

@@ -42,8 +42,8 @@ class TensorType:
         if not type_proto.HasField("tensor_type"):
             return None
         tensor = type_proto.tensor_type
-        if tensor.elem_type == 0:
-            return None
+        if tensor.elem_type not in helper.get_all_tensor_dtypes() or tensor.elem_type == 0:
+            return None  # no element type, or one this onnx does not know: carried opaquely
         dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.elem_type))
         if not tensor.HasField("shape"):
             return TensorType(dtype, None)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from stitchc.ir import Graph
+from stitchc.ir.printable import printable
 from stitchc.ir.samples import Samples
 
 from .feature_cache import stitch_points_of
@@ -65,9 +66,11 @@ def fit_supernet(
         errors[stitch.name] = fit.mse
         if fit.held_out_mse > fit.held_out_variance > 0:
             print(
-                f"stitchc: warning: stitch {stitch.name}: held-out feature MSE {fit.held_out_mse:.3g} is "
-                f"{fit.held_out_mse / fit.held_out_variance:.4g}× the target feature's variance "
-                "(no better than predicting its mean)",
+                printable(
+                    f"stitchc: warning: stitch {stitch.name}: held-out feature MSE {fit.held_out_mse:.3g} is "
+                    f"{fit.held_out_mse / fit.held_out_variance:.4g}× the target feature's variance "
+                    "(no better than predicting its mean)"
+                ),
                 file=sys.stderr,
                 flush=True,
             )

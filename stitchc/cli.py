@@ -12,6 +12,7 @@ import sys
 from stitchc.data import DataError
 from stitchc.grammar.checker import load_program
 from stitchc.grammar.diagnostics import SpecError
+from stitchc.ir.printable import printable
 
 EXIT_USAGE = 2
 RESUMES = "; run the same command again to resume: the evaluations made so far are kept in the run folder"
@@ -140,7 +141,7 @@ def _run(args) -> int:
 
         if args.command == "check":
             prepare(program)
-            print(f"{args.spec}: ok")
+            print(printable(f"{args.spec}: ok"))
             return 0
         try:
             workers = args.workers if args.address else _capped_workers(args.workers)
@@ -157,7 +158,7 @@ def _run(args) -> int:
             return _fail(f"{args.spec}: {error}")
         return 0
     except SpecError as error:
-        print(error.render(), file=sys.stderr)
+        print(printable(error.render(), lines=True), file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -179,7 +180,7 @@ def _inspect(args) -> int:
     from stitchc.ir import ModelLoadError
 
     try:
-        print(inspect_model(args.model))
+        print(inspect_model(args.model))  # every line escaped by inspect_model
         return 0
     except ModelLoadError as error:
         return _fail(error)
@@ -196,7 +197,7 @@ def _convert(args) -> int:
         convert(args.model, args.output, args.opset, passes, pipeline)
         return 0
     except SpecError as error:
-        print(error.render(), file=sys.stderr)
+        print(printable(error.render(), lines=True), file=sys.stderr)
         return EXIT_USAGE
     except (ModelLoadError, ConvertError) as error:
         return _fail(error)
@@ -226,12 +227,12 @@ def _passes() -> int:
     rows = [(e.name, e.kind, e.guarantee, e.summary) for e in entries()]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+        print(printable("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3]))
     return 0
 
 
 def _fail(error: Exception) -> int:
-    print(f"stitchc: error: {error}", file=sys.stderr)
+    print(f"stitchc: error: {printable(error)}", file=sys.stderr)
     return EXIT_USAGE
 
 

@@ -1,4 +1,8 @@
-"""`stitchc inspect MODEL`: inputs, outputs, op histogram, MACs and params (total and per node), stitch points."""
+"""`stitchc inspect MODEL`: inputs, outputs, op histogram, MACs and params (total and per node), stitch points,
+and what constant folding left unfolded for its size.
+
+Every line is passed through `printable`: names from the file cannot reach the terminal as control sequences.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import collections
 from stitchc.ir import Graph, load_onnx
 from stitchc.ir.batch import input_batch
 from stitchc.ir.cost import CostError, node_macs, node_params
+from stitchc.ir.printable import printable
 from stitchc.stitch.points import stitch_points
 
 
@@ -25,7 +30,8 @@ def inspect_model(path: str) -> str:
     points = stitch_points(graph)
     lines.append(f"stitch points: {len(points)}")
     lines += [f"  {p.label:<32} {p.value.type}" for p in points]
-    return "\n".join(lines)
+    lines += [f"left unfolded: {reason}" for reason in graph.unfolded]
+    return "\n".join(printable(line) for line in lines)
 
 
 def _costs(graph: Graph) -> list[str]:

@@ -30,6 +30,7 @@ import rich.progress
 import rich.text
 
 from stitchc.evolve.objectives import Evaluation
+from stitchc.ir.printable import printable
 
 GENERATION_LINES = 10  # generation lines a Lines log prints per search
 
@@ -95,7 +96,7 @@ class Progress:
 
     def summary(self, table: str, files: list[str], front: list[dict]) -> None:
         """The run is over: the front table (stdout), then the files written."""
-        print(table, flush=True)
+        print(printable(table, lines=True), flush=True)
 
     def close(self) -> None:
         """The command is over (also on errors and Ctrl-C): stop drawing."""
@@ -155,7 +156,7 @@ class Lines(Progress):
     title = ""
 
     def print(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        print(printable(message, lines=True), file=sys.stderr, flush=True)
 
     def start(self, title: str) -> None:
         """Printed with the first phase's end line, so that a run failing before (a bad spec, an unreadable
@@ -214,7 +215,7 @@ class Terminal(Lines):
         self.task = None
 
     def print(self, message: str) -> None:
-        self.console.print(message, markup=False, highlight=False)
+        self.console.print(printable(message, lines=True), markup=False, highlight=False)
 
     def start(self, title: str) -> None:
         self.print(title)  # at once: the bars follow

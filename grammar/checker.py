@@ -55,8 +55,11 @@ class _Invalid(Exception):
 class Checker:
     """Checks one module. `library`: imported or shipped files need no search; `stack`: the files importing it."""
 
-    def __init__(self, module: ast.Module, library: bool = False, stack: tuple[str, ...] = ()):
+    def __init__(
+        self, module: ast.Module, library: bool = False, stack: tuple[str, ...] = (), no_exec: bool = False
+    ):
         self.module = module
+        self.no_exec = no_exec  # execute no user file; say what was left unchecked (`skipped`)
         self.program = Program(module.file, module.source)
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, str] = {module.file: module.source}
@@ -69,6 +72,15 @@ class Checker:
     def error(self, span: ast.Span, message: str, hint: str | None = None) -> _Invalid:
         self.diagnostics.append(Diagnostic(self.module.file, span, message, hint))
         return _Invalid()
+
+    def skipped(self, span: ast.Span, what: str) -> None:
+        """Notes that `what` (at `span`) runs user code, so --no-exec neither ran nor validated it."""
+        note = Diagnostic(self.module.file, span, f"{what}: not executed (--no-exec)", severity="note")
+        self.program.unexecuted.append(note)
+
+    def passes_unverifiable(self) -> bool:
+        """True when a `use` file left unexecuted by --no-exec may register passes, so unknown names are not errors."""
+        return self.no_exec and any(note.message.startswith("use ") for note in self.program.unexecuted)
 
     def unknown(self, span: ast.Span, kind: str, name: str, known) -> _Invalid:
         if name in self.broken:  # declared, but with errors already reported: no cascade
@@ -149,11 +161,17 @@ class Checker:
         bounds = self.range_kwarg(call) if "range" in call.kwargs else (0.0, 1.0)
         if path is None:
             raise _Invalid()
+        if self.no_exec:
+            self.skipped(source.span, f'metric {decl.name} = python("{source.value}")')
+        else:
+            self._load_metric(source, path, function)
+        self.program.metrics[decl.name] = MetricSpec(decl.name, path, function, bounds, decl.span)
+
+    def _load_metric(self, source: ast.String, path: str, function: str) -> None:
         try:
             load_function(path, function)
         except FunctionLoadError as error:
             raise self.error(source.span, f"metric file '{os.path.relpath(path, self.base)}' {error}") from None
-        self.program.metrics[decl.name] = MetricSpec(decl.name, path, function, bounds, decl.span)
 
     def python_ref(self, call: ast.Call, what: str, form: str, kind: str) -> tuple[ast.String, str | None, str]:
         """The `"file.py:name"` argument: (the string, the file's absolute path or None if missing, name)."""
@@ -314,7 +332,7 @@ class Checker:
         for item in expr.items:
             if not isinstance(item, ast.Ref) or len(item.parts) != 1:
                 raise self.error(item.span, "expected a pass name")
-            if item.dotted not in known:
+            if item.dotted not in known and not self.passes_unverifiable():
                 raise self.unknown(item.span, "pass", item.dotted, known)
             names.append(item.dotted)
         self.program.pipelines[decl.name] = PipelineSpec(decl.name, tuple(names), fixpoint, rounds, decl.span)
@@ -537,12 +555,13 @@ class Checker:
         return ObjectiveSpec(item.direction, name, data, split, args, item.span)
 
 
-def check(module: ast.Module) -> Program:
-    return Checker(module).check()
+def check(module: ast.Module, no_exec: bool = False) -> Program:
+    return Checker(module, no_exec=no_exec).check()
 
 
-def load_program(path: str) -> Program:
-    """Parses and checks a spec file; raises SpecError with every diagnostic found."""
+def load_program(path: str, no_exec: bool = False) -> Program:
+    """Parses and checks a spec file; raises SpecError with every diagnostic found. `no_exec`: execute no user
+    file (`use`, `python(...)` metrics); `program.unexecuted` then notes each one left unchecked."""
     from .parser import parse_file
 
-    return check(parse_file(path))
+    return check(parse_file(path), no_exec)

@@ -13,9 +13,10 @@ class Diagnostic:
     span: Span
     message: str
     hint: str | None = None
+    severity: str = "error"  # or "warning", "note": said, but the spec still checks
 
     def render(self, source: str | None) -> str:
-        lines = [f"{self.file}:{self.span.line}:{self.span.column}: error: {self.message}"]
+        lines = [f"{self.file}:{self.span.line}:{self.span.column}: {self.severity}: {self.message}"]
         text = (
             source.splitlines()[self.span.line - 1]
             if source and 0 < self.span.line <= len(source.splitlines())

@@ -186,3 +186,4 @@ class Program:
     pipelines: dict[str, PipelineSpec] = field(default_factory=dict)
     uses: list[str] = field(default_factory=list)  # absolute paths of `use`d Python pass files
     imports: list[str] = field(default_factory=list)  # absolute paths of imported .stitch files
+    unexecuted: list = field(default_factory=list)  # notes (Diagnostic) on what `check --no-exec` did not run

@@ -13,7 +13,7 @@ from . import ast
 from .check_data import check_data
 from .check_points import check_points
 from .check_transform import check_transform
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, SpecError, not_executed
 from .imports import import_spec, resolve, use_passes
 from .metric_table import BUILTIN_METRICS
 from .program import (
@@ -75,8 +75,7 @@ class Checker:
 
     def skipped(self, span: ast.Span, what: str) -> None:
         """Notes that `what` (at `span`) runs user code, so --no-exec neither ran nor validated it."""
-        note = Diagnostic(self.module.file, span, f"{what}: not executed (--no-exec)", severity="note")
-        self.program.unexecuted.append(note)
+        self.program.unexecuted.append(not_executed(self.module.file, span, what))
 
     def passes_unverifiable(self) -> bool:
         """True when a `use` file left unexecuted by --no-exec may register passes, so unknown names are not errors."""
@@ -116,12 +115,12 @@ class Checker:
             ast.UseDecl: lambda decl: use_passes(self, decl),
         }
         for statement in self.module.statements:
-            before = len(self.diagnostics)
+            before, invalid = len(self.diagnostics), False
             try:
                 handlers[type(statement)](statement)
-            except _Invalid:
-                pass
-            if len(self.diagnostics) > before and hasattr(statement, "name"):
+            except _Invalid:  # an error here, or a name it needs was broken: either way no follow-on errors
+                invalid = True
+            if (invalid or len(self.diagnostics) > before) and hasattr(statement, "name"):
                 self.broken.add(statement.name)
         passes_only = self.program.rules or self.program.pipelines or self.program.transforms
         if not self.library and not self.program.searches and not passes_only and not self.diagnostics:
@@ -162,7 +161,7 @@ class Checker:
         if path is None:
             raise _Invalid()
         if self.no_exec:
-            self.skipped(source.span, f'metric {decl.name} = python("{source.value}")')
+            self.skipped(source.span, f"metric {decl.name} = python(...)")
         else:
             self._load_metric(source, path, function)
         self.program.metrics[decl.name] = MetricSpec(decl.name, path, function, bounds, decl.span)
@@ -400,7 +399,7 @@ class Checker:
 
     def export(self, decl: ast.ExportDecl) -> None:
         search, *rest = decl.what.parts
-        if search not in self.program.searches:
+        if search not in self.program.searches and search not in self.broken:  # a broken one: check the rest
             raise self.unknown(decl.what.span, "search", search, self.program.searches)
         if rest != ["pareto"]:
             raise self.error(
@@ -418,6 +417,8 @@ class Checker:
                 f"searches '{other}' and '{search}' both export to '{decl.path.value}'",
                 "give each search its own folder",
             )
+        if search in self.broken:
+            raise _Invalid()
         self.program.exports.append(ExportSpec(search, path, decl.format.dotted, decl.span))
 
     # ----- pieces -------------------------------------------------------------------------------

@@ -46,3 +46,8 @@ class SpecError(Exception):
 
 def point_span(line: int, column: int) -> Span:
     return Span(line, column, line, column + 1)
+
+
+def not_executed(file: str, span: Span, what: str) -> Diagnostic:
+    """The note that `what` runs user code, so `check --no-exec` neither ran nor validated it."""
+    return Diagnostic(file, span, f"{what}: not executed (--no-exec)", severity="note")

@@ -295,7 +295,7 @@ def test_python_function_that_raises_or_returns_the_wrong_thing(tmp_path):
         f"{path}: no function 'missing' (defines: arrays, broken, dataset, wrong)"
     )
     assert _error(tmp_path, 'python("make.py:arrays", n = 1, split = [0.6, 0.2, 0.2])') == (
-        f"{path}: 1 samples leave the val split empty"
+        "split 'val' of data 'd' is empty (train 1, val 0, test 0 samples)"
     )
 
 

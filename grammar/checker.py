@@ -55,9 +55,7 @@ class _Invalid(Exception):
 class Checker:
     """Checks one module. `library`: imported or shipped files need no search; `stack`: the files importing it."""
 
-    def __init__(
-        self, module: ast.Module, library: bool = False, stack: tuple[str, ...] = (), no_exec: bool = False
-    ):
+    def __init__(self, module: ast.Module, library: bool = False, stack: tuple[str, ...] = (), no_exec: bool = False):
         self.module = module
         self.no_exec = no_exec  # execute no user file; say what was left unchecked (`skipped`)
         self.program = Program(module.file, module.source)

@@ -9,7 +9,15 @@ from stitchc.ir import Graph
 
 # Ops whose constant inputs are learned weights (an infinite value there is never intended; elsewhere an
 # infinite constant can be a mask or a clip bound)
-WEIGHTED = {"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization", "InstanceNormalization"}
+WEIGHTED = {
+    "Conv",
+    "ConvTranspose",
+    "Gemm",
+    "MatMul",
+    "BatchNormalization",
+    "LayerNormalization",
+    "InstanceNormalization",
+}
 
 
 def non_finite_weight(graph: Graph) -> str | None:
@@ -27,6 +35,8 @@ def non_finite_weight(graph: Graph) -> str | None:
             nan = int(np.count_nonzero(np.isnan(array)))
             inf = int(np.count_nonzero(np.isinf(array))) if node.op in WEIGHTED else 0
             if nan or inf:
-                found = " and ".join(text for count, text in ((nan, f"{nan:,} NaN"), (inf, f"{inf:,} infinite")) if count)
+                found = " and ".join(
+                    text for count, text in ((nan, f"{nan:,} NaN"), (inf, f"{inf:,} infinite")) if count
+                )
                 return f"parameter '{value.name}' holds {found} of {array.size:,} values"
     return None

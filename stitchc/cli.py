@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         help="check a spec without running it: names, types, and every parent's output against the metrics",
         description="Check a spec before any work. This executes the Python files the spec names (`use` files, "
-        "torch(\"file.py:Class\") modules, python(...) data and metrics) with your rights: see docs/security.md.",
+        'torch("file.py:Class") modules, python(...) data and metrics) with your rights: see docs/security.md.',
     )
     check.add_argument("spec", help="a .stitch file")
     check.add_argument(

@@ -287,7 +287,9 @@ def test_unreadable_image(tmp_path, digits16):
 def test_python_function_that_raises_or_returns_the_wrong_thing(tmp_path):
     (tmp_path / "make.py").write_text(MAKE)
     path = tmp_path / "make.py"
-    assert _error(tmp_path, 'python("make.py:broken")') == f"{path}: broken() raised ValueError: no such table (line 20)"
+    assert (
+        _error(tmp_path, 'python("make.py:broken")') == f"{path}: broken() raised ValueError: no such table (line 20)"
+    )
     assert _error(tmp_path, 'python("make.py:wrong")') == (
         f"{path}: wrong() returned int; expected arrays (x, y) or a torch.utils.data.Dataset"
     )

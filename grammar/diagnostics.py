@@ -16,18 +16,23 @@ class Diagnostic:
     severity: str = "error"  # or "warning", "note": said, but the spec still checks
 
     def render(self, source: str | None) -> str:
-        lines = [f"{self.file}:{self.span.line}:{self.span.column}: {self.severity}: {self.message}"]
+        """The rendered diagnostic; control characters from the spec (in names, strings, the line) are shown
+        escaped (`\\x1b`), so a spec cannot drive the terminal."""
+        head = f"{self.file}:{self.span.line}:{self.span.column}: {self.severity}: {self.message}"
+        lines = [escape_controls(head)]
         text = (
             source.splitlines()[self.span.line - 1]
             if source and 0 < self.span.line <= len(source.splitlines())
             else None
         )
         if text is not None:
-            width = self.span.end_column - self.span.column if self.span.end_line == self.span.line else 1
-            lines.append(f"    {text}")
-            lines.append("    " + " " * (self.span.column - 1) + "^" + "~" * max(width - 1, 0))
+            start = self.span.column - 1
+            end = self.span.end_column - 1 if self.span.end_line == self.span.line else start + 1
+            before, under = escape_controls(text[:start]), escape_controls(text[start:end])
+            lines.append(f"    {escape_controls(text)}")
+            lines.append("    " + " " * len(before) + "^" + "~" * max(len(under) - 1, 0))
         if self.hint:
-            lines.append(f"    hint: {self.hint}")
+            lines.append(escape_controls(f"    hint: {self.hint}"))
         return "\n".join(lines)
 
 
@@ -42,6 +47,11 @@ class SpecError(Exception):
 
     def render(self) -> str:
         return "\n".join(d.render(self.sources.get(d.file, self.source)) for d in self.diagnostics)
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character but tab shown as a Python escape (`\\x1b`, `\\x00`, `\\u2028`...)."""
+    return "".join(c if c == "\t" or (c.isprintable() or c == " ") else repr(c)[1:-1] for c in text)
 
 
 def point_span(line: int, column: int) -> Span:

@@ -10,6 +10,8 @@ import pytest
 import torch
 
 from stitchc.cli import main
+from stitchc.evolve.metrics.user import MetricError, user_metric
+from stitchc.grammar.program import MetricSpec
 
 MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs", "models")
 
@@ -246,3 +248,11 @@ def test_no_exec_still_checks_everything_else(net_folder, capsys):
     status, err = _check(net_folder, text, capsys, "--no-exec")
     assert status == 2
     assert err[0] == f"{net_folder}/spec.stitch:4:16: error: model file 'models/absent.onnx' not found"
+
+
+def test_a_metric_that_exits_during_the_run_is_a_metric_error(tmp_path):
+    (tmp_path / "quits.py").write_text("import sys\n\n\ndef score(scores, labels):\n    sys.exit(6)\n")
+    spec = MetricSpec("score", str(tmp_path / "quits.py"), "score", (0.0, 1.0), None)
+    with pytest.raises(MetricError) as error:
+        user_metric(spec, np.zeros((2, 3), np.float32), np.zeros(2, np.int64))
+    assert str(error.value) == f"{tmp_path}/quits.py: score raised SystemExit: the file called sys.exit(6)"

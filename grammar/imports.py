@@ -9,6 +9,8 @@ from stitchc.ir.user_code import UserCodeError, import_file
 
 from . import ast
 
+MAX_IMPORT_DEPTH = 32  # files importing one another in a chain (cycles are refused separately)
+
 
 def resolve(checker, path: ast.String, kind: str) -> str | None:
     full = os.path.normpath(os.path.join(checker.base, path.value))
@@ -29,6 +31,9 @@ def import_spec(checker, decl: ast.ImportDecl) -> None:
     if full in checker.stack:
         chain = " -> ".join(os.path.basename(p) for p in (*checker.stack[checker.stack.index(full) :], full))
         checker.error(decl.path.span, f"import cycle: {chain}")
+        return
+    if len(checker.stack) >= MAX_IMPORT_DEPTH:  # each level recurses through the parser and checker
+        checker.error(decl.path.span, f"imports nest deeper than {MAX_IMPORT_DEPTH} files")
         return
     try:
         module = parse_file(full)

@@ -256,3 +256,12 @@ def test_a_metric_that_exits_during_the_run_is_a_metric_error(tmp_path):
     with pytest.raises(MetricError) as error:
         user_metric(spec, np.zeros((2, 3), np.float32), np.zeros(2, np.int64))
     assert str(error.value) == f"{tmp_path}/quits.py: score raised SystemExit: the file called sys.exit(6)"
+
+
+def test_a_chain_of_imports_deeper_than_the_limit_is_a_located_error(tmp_path, capsys):
+    for i in range(40):
+        (tmp_path / f"m{i}.stitch").write_text(f'stitch 1\nimport "m{i + 1}.stitch"\n')
+    (tmp_path / "m40.stitch").write_text("stitch 1\n")
+    status, err = _check(tmp_path, 'stitch 1\nimport "m0.stitch"\n', capsys)
+    assert status == 2
+    assert err[0] == f"{tmp_path}/m30.stitch:2:8: error: imports nest deeper than 32 files"

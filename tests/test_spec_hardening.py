@@ -265,3 +265,30 @@ def test_a_chain_of_imports_deeper_than_the_limit_is_a_located_error(tmp_path, c
     status, err = _check(tmp_path, 'stitch 1\nimport "m0.stitch"\n', capsys)
     assert status == 2
     assert err[0] == f"{tmp_path}/m30.stitch:2:8: error: imports nest deeper than 32 files"
+
+
+def test_a_data_function_or_metric_file_that_exits_is_an_error_line(net_folder, capsys):
+    (net_folder / "make.py").write_text("import sys\n\n\ndef load():\n    sys.exit(7)\n")
+    (net_folder / "metrics.py").write_text("import sys\n\nsys.exit(2)\n")
+    text = _spec('python("make.py:load")').replace("model b", 'metric m = python("metrics.py:score")\nmodel b')
+    status, err = _check(net_folder, text, capsys)
+    assert status == 2
+    assert err[0] == (
+        f"{net_folder}/spec.stitch:4:19: error: metric file 'metrics.py' cannot load (line 3): "
+        "SystemExit: the file called sys.exit(2)"
+    )
+    status, err = _check(net_folder, _spec('python("make.py:load")'), capsys)
+    assert err[0] == (
+        f"{net_folder}/spec.stitch:2:6: error: cannot load data 'd': {net_folder}/make.py: load() raised "
+        "SystemExit: the file called sys.exit(7) (line 5)"
+    )
+
+
+def test_control_characters_in_a_spec_are_shown_escaped(tmp_path, capsys):
+    status, err = _check(tmp_path, _spec('dataset("sklearn:digits")', 'onnx("\x1b[2J\x1b[Hok.onnx")'), capsys)
+    assert status == 2
+    assert err[:3] == [
+        f"{tmp_path}/spec.stitch:3:16: error: model file '\\x1b[2J\\x1b[Hok.onnx' not found",
+        '    model a = onnx("\\x1b[2J\\x1b[Hok.onnx")',
+        "                   ^" + "~" * 21,
+    ]

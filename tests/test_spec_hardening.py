@@ -241,6 +241,16 @@ def test_no_exec_runs_no_user_file_and_notes_each_line(net_folder, capsys):
     assert status == 2
 
 
+def test_no_exec_leaves_the_stitch_points_of_a_torch_parent_unresolved(net_folder, capsys):
+    text = _spec('dataset("sklearn:digits")', 'torch("net.py:Bad", input = f32[N, 1, 8, 8])').replace(
+        "{ fit", "{ points = [a.fc -> b.conv2]\n fit"
+    )
+    status, err = _check(net_folder, text, capsys, "--no-exec")
+    assert status == 0
+    assert err[0] == f"{net_folder}/spec.stitch:3:17: note: model a = torch(...): not executed (--no-exec)"
+    assert err[3] == f"{net_folder}/spec.stitch:5:33: note: stitch point a.fc: not executed (--no-exec)"
+
+
 def test_no_exec_still_checks_everything_else(net_folder, capsys):
     text = _spec('dataset("sklearn:digits")', 'torch("net.py:Bad", input = f32[N, 1, 8, 8])').replace(
         'model b = onnx("models/digits_small.onnx")', 'model b = onnx("models/absent.onnx")'

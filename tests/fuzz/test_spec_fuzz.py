@@ -6,7 +6,7 @@ nesting (`[`, `(`, `{` repeated up to 5,000 times), long operator chains, contro
 strings, and whole declarations that used to crash or mislead stitchc (empty or tiny splits, user files that
 raise or call sys.exit at import, torch classes whose __init__ or forward raises or exits, NaN weights).
 
-The suite runs the same 300 mutants every time (derandomized: a failure reproduces). The long campaign
+Each mutant is checked with or without `--no-exec`. The suite runs the same 300 mutants every time (derandomized: a failure reproduces). The long campaign
 (`pytest -m slow tests/fuzz/test_spec_fuzz.py -s`; `STITCHC_FUZZ_MUTANTS` and `STITCHC_FUZZ_SEED` set its size
 and seed, default 5,000 and 1) prints the count of mutants by outcome: ok, clean error, traceback, hang.
 """
@@ -237,8 +237,9 @@ class Hang(Exception):
     """A mutant took longer than the fuzzer's time limit."""
 
 
-def outcome(text: str, seconds: int = 60) -> tuple[str, str]:
-    """(ok | clean error | traceback | hang | raw control, stderr) of `stitchc check` on the mutant `text`."""
+def outcome(text: str, no_exec: bool = False, seconds: int = 60) -> tuple[str, str]:
+    """(ok | clean error | traceback | hang | raw control, stderr) of `stitchc check [--no-exec]` on the mutant
+    `text`."""
     path = os.path.join(WORKDIR, "mutant.stitch")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
@@ -251,7 +252,7 @@ def outcome(text: str, seconds: int = 60) -> tuple[str, str]:
     signal.alarm(seconds)
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            status = main(["check", path])
+            status = main(["check", *(["--no-exec"] if no_exec else []), path])
     except Hang:
         return "hang", err.getvalue()
     except BaseException as error:  # noqa: BLE001 (any escape from main is a crash, SystemExit included)
@@ -273,14 +274,15 @@ MUTANTS = {
     "source": st.integers(0, len(SOURCES) - 1),
     "mutations": st.lists(mutation, min_size=1, max_size=4),
     "evil_only": st.integers(0, 9).map(lambda i: i == 0),  # 1 in 10: these load data and parents (slower)
+    "no_exec": st.booleans(),
 }
 
 
 @settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**MUTANTS)
-def test_mutated_specs_never_crash(source, mutations, evil_only):
+def test_mutated_specs_never_crash(source, mutations, evil_only, no_exec):
     """The same 300 mutants on every run (derandomized): a failure reproduces."""
-    kind, shown = outcome(mutate(source, mutations, evil_only))
+    kind, shown = outcome(mutate(source, mutations, evil_only), no_exec)
     assert kind in ("ok", "clean error"), shown
 
 
@@ -295,10 +297,10 @@ def test_long_campaign_counts_outcomes():
         mutations = [
             (rng.choice(KINDS), rng.randrange(10_001), rng.choice(VOCABULARY)) for _ in range(rng.randint(1, 4))
         ]
-        evil_only = rng.random() < 0.4
-        kind, shown = outcome(mutate(source, mutations, evil_only))
+        evil_only, no_exec = rng.random() < 0.4, rng.random() < 0.25
+        kind, shown = outcome(mutate(source, mutations, evil_only), no_exec)
         counts[kind] += 1
         if kind not in ("ok", "clean error"):
-            failures.append((source, mutations, evil_only, shown[-500:]))
+            failures.append((source, mutations, evil_only, no_exec, shown[-500:]))
     print("spec fuzz outcomes:", ", ".join(f"{k} {counts[k]}" for k in OUTCOMES))
     assert not failures, failures[:3]

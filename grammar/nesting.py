@@ -34,7 +34,7 @@ def bracket_depth_error(source: str, file: str) -> Diagnostic | None:
 
 
 def tree_depth_error(tree: Tree, file: str) -> Diagnostic | None:
-    """The diagnostic at the first subtree deeper than MAX_TREE levels (an iterative walk), or None."""
+    """The diagnostic at the leftmost subtree deeper than MAX_TREE levels (an iterative walk), or None."""
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
@@ -42,5 +42,5 @@ def tree_depth_error(tree: Tree, file: str) -> Diagnostic | None:
             meta = node.meta
             line, column = (meta.line, meta.column) if not meta.empty else (1, 1)
             return Diagnostic(file, point_span(line, column), f"expression nests deeper than {MAX_TREE} levels")
-        stack += [(child, depth + 1) for child in node.children if isinstance(child, Tree)]
+        stack += reversed([(child, depth + 1) for child in node.children if isinstance(child, Tree)])  # leftmost first
     return None

@@ -133,8 +133,13 @@ def test_a_fit_split_smaller_than_the_stitch_asks_is_a_warning(npz_parts, capsys
             "2:244",
             "expression nests deeper than 200 levels",
         ),
+        (
+            "rule r { match { %y = Relu(%x) } compute { k = " + "1 + " * 3000 + "1; } rewrite { %y = Relu(%x) } }",
+            "2:48",
+            "expression nests deeper than 200 levels",
+        ),
     ],
-    ids=["closed brackets", "unclosed brackets", "unary chain"],
+    ids=["closed brackets", "unclosed brackets", "unary chain", "sum chain"],
 )
 def test_deep_nesting_is_a_located_error_not_a_recursion_error(tmp_path, capsys, text, position, message):
     status, err = _check(tmp_path, f"stitch 1\n{text}\n", capsys)

@@ -246,23 +246,29 @@ def test_no_exec_runs_no_user_file_and_notes_each_line(net_folder, capsys):
     assert status == 2
 
 
-def test_no_exec_leaves_the_stitch_points_of_a_torch_parent_unresolved(net_folder, capsys):
-    text = _spec('dataset("sklearn:digits")', 'torch("net.py:Bad", input = f32[N, 1, 8, 8])').replace(
-        "{ fit", "{ points = [a.fc -> b.conv2]\n fit"
-    )
-    status, err = _check(net_folder, text, capsys, "--no-exec")
-    assert status == 0
-    assert err[0] == f"{net_folder}/spec.stitch:3:17: note: model a = torch(...): not executed (--no-exec)"
-    assert err[3] == f"{net_folder}/spec.stitch:5:33: note: stitch point a.fc: not executed (--no-exec)"
-
-
-def test_no_exec_still_checks_everything_else(net_folder, capsys):
-    text = _spec('dataset("sklearn:digits")', 'torch("net.py:Bad", input = f32[N, 1, 8, 8])').replace(
-        'model b = onnx("models/digits_small.onnx")', 'model b = onnx("models/absent.onnx")'
-    )
-    status, err = _check(net_folder, text, capsys, "--no-exec")
-    assert status == 2
-    assert err[0] == f"{net_folder}/spec.stitch:4:16: error: model file 'models/absent.onnx' not found"
+@pytest.mark.parametrize(
+    "old, new, status, line",
+    [
+        (  # the points of a torch parent are not resolved: that would build the class
+            "{ fit",
+            "{ points = [a.fc -> b.conv2]\n fit",
+            0,
+            "5:33: note: stitch point a.fc: not executed (--no-exec)",
+        ),
+        (  # everything that runs no user code is still checked
+            'model b = onnx("models/digits_small.onnx")',
+            'model b = onnx("models/absent.onnx")',
+            2,
+            "4:16: error: model file 'models/absent.onnx' not found",
+        ),
+    ],
+    ids=["torch stitch points", "onnx parent"],
+)
+def test_no_exec_checks_all_that_needs_no_user_code(net_folder, capsys, old, new, status, line):
+    text = _spec('dataset("sklearn:digits")', 'torch("net.py:Bad", input = f32[N, 1, 8, 8])').replace(old, new)
+    code, err = _check(net_folder, text, capsys, "--no-exec")
+    assert code == status
+    assert f"{net_folder}/spec.stitch:{line}" in err
 
 
 def test_a_metric_that_exits_during_the_run_is_a_metric_error(tmp_path):

@@ -80,6 +80,9 @@ def _pair(checker, arrow: ast.Arrow, models: tuple[str, str], resize: bool) -> P
 
 def _resolve(checker, model: str, path: str, ref: ast.Ref):
     spec = checker.program.models.get(model)
+    if spec is not None and spec.format == "torch" and checker.no_exec:  # resolving it would run the user's class
+        checker.skipped(ref.span, f"stitch point {ref.dotted}")
+        return None
     graph = load_model(checker, spec) if spec is not None else None
     if graph is None:
         return None

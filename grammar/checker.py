@@ -15,7 +15,7 @@ from .check_growth import check_growth
 from .check_points import check_points
 from .check_train import check_train
 from .check_transform import check_transform
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, SpecError, not_executed
 from .imports import import_spec, resolve, use_passes
 from .metric_table import BUILTIN_METRICS
 from .program import (
@@ -57,8 +57,9 @@ class _Invalid(Exception):
 class Checker:
     """Checks one module. `library`: imported or shipped files need no search; `stack`: the files importing it."""
 
-    def __init__(self, module: ast.Module, library: bool = False, stack: tuple[str, ...] = ()):
+    def __init__(self, module: ast.Module, library: bool = False, stack: tuple[str, ...] = (), no_exec: bool = False):
         self.module = module
+        self.no_exec = no_exec  # execute no user file; say what was left unchecked (`skipped`)
         self.program = Program(module.file, module.source)
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, str] = {module.file: module.source}
@@ -71,6 +72,14 @@ class Checker:
     def error(self, span: ast.Span, message: str, hint: str | None = None) -> _Invalid:
         self.diagnostics.append(Diagnostic(self.module.file, span, message, hint))
         return _Invalid()
+
+    def skipped(self, span: ast.Span, what: str) -> None:
+        """Notes that `what` (at `span`) runs user code, so --no-exec neither ran nor validated it."""
+        self.program.unexecuted.append(not_executed(self.module.file, span, what))
+
+    def passes_unverifiable(self) -> bool:
+        """True when a `use` file left unexecuted by --no-exec may register passes, so unknown names are not errors."""
+        return self.no_exec and any(note.message.startswith("use ") for note in self.program.unexecuted)
 
     def unknown(self, span: ast.Span, kind: str, name: str, known) -> _Invalid:
         if name in self.broken:  # declared, but with errors already reported: no cascade
@@ -106,12 +115,12 @@ class Checker:
             ast.UseDecl: lambda decl: use_passes(self, decl),
         }
         for statement in self.module.statements:
-            before = len(self.diagnostics)
+            before, invalid = len(self.diagnostics), False
             try:
                 handlers[type(statement)](statement)
-            except _Invalid:
-                pass
-            if len(self.diagnostics) > before and hasattr(statement, "name"):
+            except _Invalid:  # an error here, or a name it needs was broken: either way no follow-on errors
+                invalid = True
+            if (invalid or len(self.diagnostics) > before) and hasattr(statement, "name"):
                 self.broken.add(statement.name)
         passes_only = self.program.rules or self.program.pipelines or self.program.transforms
         if not self.library and not self.program.searches and not passes_only and not self.diagnostics:
@@ -151,11 +160,17 @@ class Checker:
         bounds = self.range_kwarg(call) if "range" in call.kwargs else (0.0, 1.0)
         if path is None:
             raise _Invalid()
+        if self.no_exec:
+            self.skipped(source.span, f"metric {decl.name} = python(...)")
+        else:
+            self._load_metric(source, path, function)
+        self.program.metrics[decl.name] = MetricSpec(decl.name, path, function, bounds, decl.span)
+
+    def _load_metric(self, source: ast.String, path: str, function: str) -> None:
         try:
             load_function(path, function)
         except FunctionLoadError as error:
             raise self.error(source.span, f"metric file '{os.path.relpath(path, self.base)}' {error}") from None
-        self.program.metrics[decl.name] = MetricSpec(decl.name, path, function, bounds, decl.span)
 
     def python_ref(self, call: ast.Call, what: str, form: str, kind: str) -> tuple[ast.String, str | None, str]:
         """The `"file.py:name"` argument: (the string, the file's absolute path or None if missing, name)."""
@@ -316,7 +331,7 @@ class Checker:
         for item in expr.items:
             if not isinstance(item, ast.Ref) or len(item.parts) != 1:
                 raise self.error(item.span, "expected a pass name")
-            if item.dotted not in known:
+            if item.dotted not in known and not self.passes_unverifiable():
                 raise self.unknown(item.span, "pass", item.dotted, known)
             names.append(item.dotted)
         self.program.pipelines[decl.name] = PipelineSpec(decl.name, tuple(names), fixpoint, rounds, decl.span)
@@ -407,7 +422,7 @@ class Checker:
 
     def export(self, decl: ast.ExportDecl) -> None:
         search, *rest = decl.what.parts
-        if search not in self.program.searches:
+        if search not in self.program.searches and search not in self.broken:  # a broken one: check the rest
             raise self.unknown(decl.what.span, "search", search, self.program.searches)
         if rest != ["pareto"]:
             raise self.error(
@@ -425,6 +440,8 @@ class Checker:
                 f"searches '{other}' and '{search}' both export to '{decl.path.value}'",
                 "give each search its own folder",
             )
+        if search in self.broken:
+            raise _Invalid()
         self.program.exports.append(ExportSpec(search, path, decl.format.dotted, decl.span))
 
     # ----- pieces -------------------------------------------------------------------------------
@@ -562,12 +579,13 @@ class Checker:
         return ObjectiveSpec(item.direction, name, data, split, args, item.span)
 
 
-def check(module: ast.Module) -> Program:
-    return Checker(module).check()
+def check(module: ast.Module, no_exec: bool = False) -> Program:
+    return Checker(module, no_exec=no_exec).check()
 
 
-def load_program(path: str) -> Program:
-    """Parses and checks a spec file; raises SpecError with every diagnostic found."""
+def load_program(path: str, no_exec: bool = False) -> Program:
+    """Parses and checks a spec file; raises SpecError with every diagnostic found. `no_exec`: execute no user
+    file (`use`, `python(...)` metrics); `program.unexecuted` then notes each one left unchecked."""
     from .parser import parse_file
 
-    return check(parse_file(path))
+    return check(parse_file(path), no_exec)

@@ -15,21 +15,27 @@ class Diagnostic:
     span: Span
     message: str
     hint: str | None = None
+    severity: str = "error"  # or "warning", "note": said, but the spec still checks
 
     def render(self, source: str | None) -> str:
-        lines = [f"{self.file}:{self.span.line}:{self.span.column}: error: {self.message}"]
+        """The rendered diagnostic; control characters from the spec (in names, strings, the line) are shown
+        escaped (`\\x1b`), so a spec cannot drive the terminal."""
+        head = f"{self.file}:{self.span.line}:{self.span.column}: {self.severity}: {self.message}"
+        lines = [printable(head)]
         text = (
             source.splitlines()[self.span.line - 1]
             if source and 0 < self.span.line <= len(source.splitlines())
             else None
         )
         if text is not None:
-            width = self.span.end_column - self.span.column if self.span.end_line == self.span.line else 1
-            lines.append(f"    {text}")
-            lines.append("    " + " " * (self.span.column - 1) + "^" + "~" * max(width - 1, 0))
+            start = self.span.column - 1
+            end = self.span.end_column - 1 if self.span.end_line == self.span.line else start + 1
+            before, under = printable(text[:start]), printable(text[start:end])
+            lines.append(f"    {printable(text)}")
+            lines.append("    " + " " * len(before) + "^" + "~" * max(len(under) - 1, 0))
         if self.hint:
-            lines.append(f"    hint: {self.hint}")
-        return "\n".join(printable(line) for line in lines)  # names and source text may hold terminal escapes
+            lines.append(printable(f"    hint: {self.hint}"))
+        return "\n".join(lines)
 
 
 class SpecError(Exception):
@@ -47,3 +53,8 @@ class SpecError(Exception):
 
 def point_span(line: int, column: int) -> Span:
     return Span(line, column, line, column + 1)
+
+
+def not_executed(file: str, span: Span, what: str) -> Diagnostic:
+    """The note that `what` runs user code, so `check --no-exec` neither ran nor validated it."""
+    return Diagnostic(file, span, f"{what}: not executed (--no-exec)", severity="note")

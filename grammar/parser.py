@@ -13,6 +13,7 @@ from stitchc.passes.rules.statements import Assign, AttrItem, Forward, Operand, 
 
 from . import ast
 from .diagnostics import Diagnostic, SpecError, point_span
+from .nesting import bracket_depth_error, tree_depth_error
 
 READABLE = {
     "NAME": "a name",
@@ -279,15 +280,23 @@ def _name_ref(token: Token) -> ast.Ref:
 
 
 def parse(source: str, file: str = "<spec>") -> ast.Module:
-    """Parses a spec; raises SpecError with one located diagnostic on a syntax error."""
+    """Parses a spec; raises SpecError with one located diagnostic on a syntax error or too deep a nesting."""
+    too_deep = bracket_depth_error(source, file)
+    if too_deep is not None:
+        raise SpecError([too_deep], source)
     try:
         tree = _lark().parse(source)
     except UnexpectedInput as error:
         raise SpecError([_syntax_diagnostic(error, file, source)], source) from None
+    too_deep = tree_depth_error(tree, file)
+    if too_deep is not None:
+        raise SpecError([too_deep], source)
     try:
         return _ToAst(file, source).transform(tree)
     except VisitError as error:  # a header such as `stitch 1.5` reaches the transformer as a bad INT
         raise SpecError([Diagnostic(file, point_span(1, 1), f"malformed spec ({error.orig_exc})")], source) from None
+    except RecursionError:  # the depth bounds above should make this unreachable; never a traceback if not
+        raise SpecError([Diagnostic(file, point_span(1, 1), "the spec nests too deeply to read")], source) from None
 
 
 def parse_file(path: str) -> ast.Module:

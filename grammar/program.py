@@ -214,6 +214,7 @@ class Program:
     pipelines: dict[str, PipelineSpec] = field(default_factory=dict)
     uses: list[str] = field(default_factory=list)  # absolute paths of `use`d Python pass files
     imports: list[str] = field(default_factory=list)  # absolute paths of imported .stitch files
+    unexecuted: list = field(default_factory=list)  # notes (Diagnostic) on what `check --no-exec` did not run
 
     def parents_of(self, search: SearchSpec) -> list[str]:
         """The models a search reads: its one model, or both sides of each of its stitch groups."""

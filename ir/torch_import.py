@@ -24,7 +24,7 @@ from .errors import ModelLoadError
 from .graph import Graph
 from .onnx_import import from_onnx
 from .types import TensorType
-from .user_code import import_file
+from .user_code import UserCodeError, call_user, describe, import_file, user_line
 
 
 def from_torch(
@@ -114,10 +114,12 @@ def load_torch(
     symbols = [d for d in (input_type.shape or ())[:1] if isinstance(d, str)]
     try:
         return from_torch(module, example, parent or class_name, batch_dim=symbols[0] if symbols else None)
-    except Exception as error:  # the user's forward (or its export) fails in many ways
-        raise ModelLoadError(
-            path, f"{class_name} does not run on {input_type} ({type(error).__name__}: {_first_line(error)})"
-        ) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 (the user's forward, or its export, fails in many ways)
+        line = user_line(error, path)
+        where = f", line {line} of {os.path.basename(path)}" if line is not None else ""
+        raise ModelLoadError(path, f"{class_name} does not run on {input_type} ({describe(error)}{where})") from None
 
 
 def _instantiate(path: str, class_name: str) -> torch.nn.Module:
@@ -125,8 +127,8 @@ def _instantiate(path: str, class_name: str) -> torch.nn.Module:
         raise ModelLoadError(path, "no such file")
     try:
         code = import_file(path, "stitchc_user_")
-    except Exception as error:  # user code can raise anything
-        raise ModelLoadError(path, f"cannot import ({type(error).__name__}: {_first_line(error)})") from None
+    except UserCodeError as error:  # user code can raise (or exit with) anything
+        raise ModelLoadError(path, f"cannot import ({error.cause}){error.where}") from None
     cls = getattr(code, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
         known = sorted(
@@ -136,9 +138,9 @@ def _instantiate(path: str, class_name: str) -> torch.nn.Module:
         )
         raise ModelLoadError(path, f"no nn.Module class '{class_name}' (defines: {', '.join(known) or 'none'})")
     try:
-        return cls()
-    except Exception as error:
-        raise ModelLoadError(path, f"{class_name}() failed ({type(error).__name__}: {_first_line(error)})") from None
+        return call_user(path, cls)
+    except UserCodeError as error:
+        raise ModelLoadError(path, f"{class_name}() failed ({error.cause}){error.where}") from None
 
 
 def _load_weights(module: torch.nn.Module, path: str, class_name: str) -> None:

@@ -87,9 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--address", help="with --executor ray: the cluster's HOST:PORT (default: a local cluster)")
     _view_options(run)
     check = commands.add_parser(
-        "check", help="check a spec without running it: names, types, and every parent's output against the metrics"
+        "check",
+        help="check a spec without running it: names, types, and every parent's output against the metrics",
+        description="Check a spec before any work. This executes the Python files the spec names (`use` files, "
+        'torch("file.py:Class") modules, python(...) data and metrics) with your rights: see docs/security.md.',
     )
     check.add_argument("spec", help="a .stitch file")
+    check.add_argument(
+        "--no-exec",
+        action="store_true",
+        help="execute no user Python file: check everything else, and note each line left unexecuted",
+    )
     inspect = commands.add_parser("inspect", help="inputs, outputs, ops, MACs, params and stitch points of a model")
     inspect.add_argument("model", help="an .onnx file")
     convert = commands.add_parser("convert", help="import a model, run passes, lower it to ONNX again")
@@ -131,17 +139,20 @@ def _run(args) -> int:
     from stitchc.ir.errors import ExecutionError, FineTuneError
 
     try:
-        program = load_program(args.spec)
+        no_exec = args.command == "check" and args.no_exec
+        program = load_program(args.spec, no_exec)
         from stitchc.evolve.metrics.user import MetricError
         from stitchc.evolve.ray_executor import RayError
         from stitchc.executors import executor_factory
-        from stitchc.preflight import prepare
+        from stitchc.preflight import prepare, unexecuted_report
         from stitchc.progress import choose, use
         from stitchc.run import OutputError, run_program
 
         if args.command == "check":
-            prepare(program)
-            print(printable(f"{args.spec}: ok"))
+            prepare(program, no_exec)
+            print(unexecuted_report(program), end="", file=sys.stderr)
+            ok = f"{args.spec}: ok" + (f" ({len(program.unexecuted)} not executed)" if program.unexecuted else "")
+            print(printable(ok))
             return 0
         try:
             workers = args.workers if args.address else _capped_workers(args.workers)

@@ -287,7 +287,9 @@ def test_unreadable_image(tmp_path, digits16):
 def test_python_function_that_raises_or_returns_the_wrong_thing(tmp_path):
     (tmp_path / "make.py").write_text(MAKE)
     path = tmp_path / "make.py"
-    assert _error(tmp_path, 'python("make.py:broken")') == f"{path}: broken() raised ValueError: no such table"
+    assert (
+        _error(tmp_path, 'python("make.py:broken")') == f"{path}: broken() raised ValueError: no such table (line 20)"
+    )
     assert _error(tmp_path, 'python("make.py:wrong")') == (
         f"{path}: wrong() returned int; expected arrays (x, y) or a torch.utils.data.Dataset"
     )
@@ -295,7 +297,7 @@ def test_python_function_that_raises_or_returns_the_wrong_thing(tmp_path):
         f"{path}: no function 'missing' (defines: arrays, broken, dataset, wrong)"
     )
     assert _error(tmp_path, 'python("make.py:arrays", n = 1, split = [0.6, 0.2, 0.2])') == (
-        f"{path}: 1 samples leave the val split empty"
+        "split 'val' of data 'd' is empty (train 1, val 0, test 0 samples)"
     )
 
 

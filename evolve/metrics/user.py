@@ -9,6 +9,7 @@ import numpy as np
 
 from stitchc.grammar.program import MetricSpec
 from stitchc.grammar.python_function import FunctionLoadError, load_function
+from stitchc.ir.user_code import UserCodeError, call_user
 
 
 class MetricError(Exception):
@@ -24,10 +25,9 @@ def user_metric(spec: MetricSpec, scores: np.ndarray, labels: np.ndarray) -> flo
     except FunctionLoadError as error:
         raise MetricError(f"{spec.path}: {error}") from None
     try:
-        value = function(scores, labels)
-    except Exception as error:  # noqa: BLE001 (user code may raise anything; it is reported in one line)
-        cause = (str(error).splitlines() or [""])[0]
-        raise MetricError(f"{where} raised {type(error).__name__}: {cause}") from None
+        value = call_user(spec.path, function, scores, labels)
+    except UserCodeError as error:  # user code may raise (or exit with) anything; it is reported in one line
+        raise MetricError(f"{where} raised {error.cause}") from None
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -8,7 +8,8 @@ from .errors import DataError
 
 
 def check_arrays(source: str, x, y, x_name: str = "x", y_name: str = "y") -> None:
-    """Inputs [n, ...] with n ≥ 1 and numbers; labels [n] of numbers (integer classes or float targets)."""
+    """Inputs [n, ...] of numbers; labels [n] of numbers (integer classes or float targets). No samples (n = 0) is
+    left to the split check (stitchc.data.check_splits), which names the split and every split's size."""
     for name, array in ((x_name, x), (y_name, y)):
         if np.dtype(array.dtype).kind not in "biuf":
             raise DataError(f"{source}: {name} holds {np.dtype(array.dtype)}, not numbers")
@@ -20,5 +21,3 @@ def check_arrays(source: str, x, y, x_name: str = "x", y_name: str = "y") -> Non
         raise DataError(f"{source}: {y_name} has shape {tuple(y.shape)}; labels are one number per sample")
     if x.shape[0] != y.shape[0]:
         raise DataError(f"{source}: {x_name} has {x.shape[0]} samples but {y_name} has {y.shape[0]}")
-    if x.shape[0] == 0:
-        raise DataError(f"{source}: no samples")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from stitchc.grammar.program import DataSpec
 
 from .builtin import builtin_reader
-from .dataset import Dataset, from_parts, split_by_fractions
+from .dataset import Dataset, check_splits, from_parts, split_by_fractions
 from .images import ImageFolderReader
 from .normalised import Normalised
 from .npy import NpyReader
@@ -14,7 +14,12 @@ from .python_function import python_reader
 
 
 def load_data(spec: DataSpec) -> Dataset:
-    """The declared dataset; nothing is decoded beyond what shapes need. Raises DataError naming file and cause."""
+    """The declared dataset; nothing is decoded beyond what shapes need. Raises DataError naming file and cause,
+    EmptySplitError when a split is empty."""
+    return check_splits(spec.name, _load(spec))
+
+
+def _load(spec: DataSpec) -> Dataset:
     if spec.kind == "dataset":
         return split_by_fractions(spec.source, builtin_reader(spec.source), spec.split, spec.seed)
     readers = []

@@ -12,7 +12,7 @@ import inspect
 import numpy as np
 
 from stitchc.ir.samples import ArrayReader
-from stitchc.ir.user_code import import_file
+from stitchc.ir.user_code import UserCodeError, call_user, import_file
 
 from .arrays import check_arrays
 from .errors import DataError, first_line
@@ -37,16 +37,16 @@ def python_reader(path: str, entry: str, kwargs: dict):
 def _call(path: str, entry: str, kwargs: dict):
     try:
         module = import_file(path, "stitchc_user_data_")
-    except Exception as error:  # user code can raise anything
-        raise DataError(f"{path}: cannot import ({type(error).__name__}: {first_line(error)})") from None
+    except UserCodeError as error:  # user code can raise (or exit with) anything
+        raise DataError(f"{path}: cannot import ({error.cause}){error.where}") from None
     function = getattr(module, entry, None)
     if not callable(function):
         known = sorted(k for k, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__)
         raise DataError(f"{path}: no function '{entry}' (defines: {', '.join(known) or 'none'})")
     try:
-        return function(**kwargs)
-    except Exception as error:
-        raise DataError(f"{path}: {entry}() raised {type(error).__name__}: {first_line(error)}") from None
+        return call_user(path, function, **kwargs)
+    except UserCodeError as error:
+        raise DataError(f"{path}: {entry}() raised {error.cause}{error.where}") from None
 
 
 class DatasetReader:

@@ -12,6 +12,7 @@ import onnx
 from .errors import ExecutionError
 from .graph import Graph
 from .samples import Samples
+from .session_cache import cached_session
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,15 +46,33 @@ def providers() -> tuple[str, ...]:
 
 
 def session(model: Graph | onnx.ModelProto, threads: int = 1):
-    """An InferenceSession for a graph or model, single-threaded by default (deterministic, cheap to create)."""
-    ort = _ort()
+    """An InferenceSession for a graph or model, single-threaded by default (deterministic, cheap to create).
+
+    A Graph's session is `session_for(graph)`: weights handed over without serialising, reused while the graph
+    is the same; a ModelProto runs on exactly its bytes."""
     if isinstance(model, Graph):
-        model = model.to_onnx()
+        return session_for(model, threads)
+    return _create(model.SerializeToString(), threads)
+
+
+def session_for(graph: Graph, threads: int = 1):
+    """The cached session of `graph` (see session_cache.py): the same graph with the same weight arrays gets
+    the same session, whose outputs are bit-identical to a session on the serialised model."""
+    return cached_session(graph, threads, _create)
+
+
+def _create(model: bytes, threads: int, names: list[str] = (), arrays: list[np.ndarray] = ()):
+    ort = _ort()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options, providers=list(providers()))
+    values = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays]
+    if names:
+        options.add_external_initializers(list(names), values)
+    created = ort.InferenceSession(model, options, providers=list(providers()))
+    created.stitchc_weights = values  # ORT reads the arrays' memory: they live as long as the session
+    return created
 
 
 def run(model: Graph | onnx.ModelProto, inputs: np.ndarray | dict, batch: int = 128) -> list[np.ndarray]:

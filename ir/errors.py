@@ -12,3 +12,7 @@ class ModelLoadError(Exception):
 
 class ExecutionError(Exception):
     """ONNX Runtime refused or failed to run a model; the message is its cause, on one line."""
+
+
+class NonFiniteOutput(ExecutionError):
+    """A model's output holds NaN or Inf values: an error, never a score; the message names the model."""

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import onnx
 
-from .errors import ExecutionError
+from .errors import ExecutionError, NonFiniteOutput
 from .graph import Graph
 from .samples import Samples
 from .session_cache import cached_session
@@ -103,7 +103,8 @@ def ort_errors(what: str):
 def predict(model: Graph | onnx.ModelProto, samples: Samples, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
     """The model's first output on every sample and the labels, batch by batch (inputs in memory: one batch).
 
-    Raises ExecutionError when ONNX Runtime cannot build or run the model."""
+    Raises ExecutionError when ONNX Runtime cannot build or run the model, and NonFiniteOutput when the output
+    holds NaN or Inf values (a score computed from them would be silently wrong)."""
     name = model.name if isinstance(model, Graph) else model.graph.name
     outputs, labels = [], []
     with ort_errors(f"model '{name}'"):
@@ -114,4 +115,8 @@ def predict(model: Graph | onnx.ModelProto, samples: Samples, batch: int = 128) 
             labels.append(y)
     if not outputs:
         raise ExecutionError(f"no samples to run model '{name}' on")
-    return np.concatenate(outputs), np.concatenate(labels)
+    outputs = np.concatenate(outputs)
+    bad = np.count_nonzero(~np.isfinite(outputs).reshape(len(outputs), -1).all(axis=1))
+    if bad:
+        raise NonFiniteOutput(f"model '{name}' gives NaN or Inf outputs on {bad} of {len(outputs)} samples")
+    return outputs, np.concatenate(labels)

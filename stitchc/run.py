@@ -25,6 +25,7 @@ from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
 from stitchc.ir.errors import ExecutionError
 from stitchc.ir.samples import Samples
+from stitchc.stitch.feature_cache import remove_partial_files
 from stitchc.stitch.fit import FitError, fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
@@ -215,6 +216,8 @@ def compile_supernet(
     names = list(dict.fromkeys(name for g in groups for name in (g.left, g.right)))
     parents = {name: models[name] for name in names}
     cache = os.path.join(out_dir, "cache")
+    if os.path.isdir(cache):
+        remove_partial_files(cache)  # left by a killed run
     fit_data = {g.name: datasets[g.data].split(g.split).take(g.samples) for g in groups}
     try:
         plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name], cache)]

@@ -11,6 +11,7 @@ import pytest
 
 from stitchc.stitch import feature_cache
 from stitchc.stitch.feature_cache import cached_features
+from stitchc.stitch.feature_reader import FeatureReader
 from stitchc.stitch.points import stitch_points
 
 
@@ -144,3 +145,15 @@ def test_partial_files_of_a_killed_run_are_removed(parents, digits, tmp_path):
     cached_features(graph, stitch_points(graph), digits.train.x[:16], str(tmp_path))
     names = os.listdir(tmp_path)
     assert not set(stale) & set(names) and "keep.txt" in names
+
+
+def test_features_read_on_demand_equal_the_cached_ones(parents, digits, tmp_path):
+    """Refinement reads features on demand (nothing on disk): bit for bit what the cache holds, any rows."""
+    graph, x = parents[0], digits.train.x[:96]
+    points = stitch_points(graph)
+    cached = cached_features(graph, points, x, str(tmp_path))
+    reader = FeatureReader([(graph, points)], x)
+    for rows in (np.arange(96), np.array([5]), np.sort(np.random.default_rng(0).permutation(96)[:32])):
+        read = reader(rows)
+        for p in points:
+            np.testing.assert_array_equal(read[id(p.value)], cached[id(p.value)][rows])

@@ -27,7 +27,7 @@ from .onnx_lower import to_onnx
 
 SESSIONS = 8  # sessions kept per process (each holds ORT's own buffers; weights are the graph's)
 
-_sessions: OrderedDict[tuple, object] = OrderedDict()
+_sessions: OrderedDict[tuple, tuple] = OrderedDict()  # key -> (session, the weight arrays of the key)
 _lock = threading.Lock()
 
 
@@ -43,11 +43,11 @@ def cached_session(graph: Graph, threads: int, create: Callable[[bytes, int, lis
     with _lock:
         if key in _sessions:
             _sessions.move_to_end(key)
-            return _sessions[key]
+            return _sessions[key][0]
     arrays = [np.ascontiguousarray(a) for a in weights.values()]
     created = create(model, threads, list(weights), arrays)
     with _lock:
-        _sessions[key] = created
+        _sessions[key] = (created, list(weights.values()))  # their ids stay theirs while the entry lives
         while len(_sessions) > SESSIONS:
             _sessions.popitem(last=False)
     return created

@@ -1,5 +1,6 @@
-"""Features of a parent's stitch points kept on disk, for the passes that read them many times (SGD
-refinement, CKA similarity); closed-form fitting streams them instead (see fit.py).
+"""Features of a parent's stitch points kept on disk, for a pass that reads them point by point (CKA similarity,
+in a temporary folder; bench/stitch_fit.py); closed-form fitting streams them (fit.py) and SGD refinement
+computes each batch's on demand (feature_reader.py).
 
 Each point's features live in a .npy file (memory-mapped for reading) under the cache folder, keyed by a hash
 of the parent's lowered model, the point names and the input samples, so a rerun with the same parents and
@@ -22,7 +23,6 @@ import glob
 import hashlib
 import os
 import sys
-import tempfile
 
 import numpy as np
 
@@ -35,16 +35,6 @@ from .points import Point
 PARTIAL = ".partial"  # suffix of a file being written
 CHECKSUM = ".b2"  # suffix of the checksum file beside each cached .npy
 CHUNK = 8 * 2**20  # bytes read at a time when checking a file
-
-
-@contextlib.contextmanager
-def feature_folder(cache: str | None):
-    """The cache folder, or a temporary one that is removed afterwards when there is no cache."""
-    if cache is not None:
-        yield cache
-        return
-    with tempfile.TemporaryDirectory(prefix="stitchc-features-") as folder:
-        yield folder
 
 
 def cached_features(

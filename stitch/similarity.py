@@ -7,9 +7,11 @@ different widths; 1 means linearly identical up to those transforms.
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 
-from .feature_cache import cached_features, feature_folder
+from .feature_cache import cached_features
 from .points import stitch_points
 
 
@@ -45,7 +47,7 @@ def cka_similarity(graph_a, graph_b, x: np.ndarray) -> np.ndarray:
     """CKA between every stitch point of A and of B on inputs `x`. The features go to a temporary folder, read
     one point at a time (memory: one point's features) and removed on return: nothing stays on disk."""
     points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
-    with feature_folder(None) as folder:
+    with tempfile.TemporaryDirectory(prefix="stitchc-cka-") as folder:
         features_a = cached_features(graph_a, points_a, x, folder)
         features_b = cached_features(graph_b, points_b, x, folder)
         return cka_matrix([features_a[id(p.value)] for p in points_a], [features_b[id(p.value)] for p in points_b])

@@ -3,9 +3,10 @@
 Parents are frozen, so the stitched feature depends only on the stitch's parameters and the parents'
 source feature; training every stitch on the parents' features is therefore the same optimisation as their
 joint forward pass. The features of each batch are computed when it is drawn (feature_reader.py): nothing
-goes to disk, and they equal a once-computed cache bit for bit, so the result does too. Recipe: AdamW (lr 1e-3, weight decay 1e-5), cosine schedule, batch 32, a few epochs of at
-most 16,384 samples each, loss = sum over stitches of the MSE to the feature each replaces. Starts from the
-stitches' current parameters (the closed-form fit, or zero / PyTorch's default init when `reset`).
+goes to disk, and they equal a once-computed cache bit for bit, so the result does too. Recipe: AdamW (lr
+1e-3, weight decay 1e-5), cosine schedule, batch 32, a few epochs of at most 16,384 samples each, loss = sum
+over stitches of the MSE to the feature each replaces. Starts from the stitches' current parameters (the
+closed-form fit, or zero / PyTorch's default init when `reset`).
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def main() -> None:
     new_graph = rows[2][1]
     print(f"{'path':<44} {'median':>10}   {'/ IR session_for, new graph':>27}")
     for name, seconds in rows:
-        print(f"{name:<44} {seconds * 1e3:7.1f} ms   {seconds / new_graph:26.1f}x")
+        print(f"{name:<44} {seconds * 1e3:7.1f} ms   {seconds / new_graph:26.3g}x")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ same, outputs bit-identical to a session on the fully serialised model."""
 from __future__ import annotations
 
 import numpy as np
+from onnx import TensorProto, helper, numpy_helper
 
-from stitchc.ir.runtime import _create, session, session_for
+from stitchc.ir import from_onnx
+from stitchc.ir.runtime import session, session_for
 from stitchc.ir.session_cache import clear_sessions
 from stitchc.stitch.decode import decode
 from stitchc.stitch.fit import fit_supernet
@@ -13,7 +15,7 @@ from stitchc.stitch.supernet import auto_supernet
 
 
 def _serialised(graph):
-    return _create(graph.to_onnx().SerializeToString(), 1)
+    return session(graph.to_onnx())  # a ModelProto runs on its serialised bytes
 
 
 def _run(sess, x):
@@ -50,3 +52,38 @@ def test_the_same_graph_reuses_its_session_and_new_weights_do_not(parents, digit
     x = digits.val.x[:8]
     assert not np.array_equal(_run(first, x)[0], _run(other, x)[0])
     assert session(graph, threads=2) is not first
+
+
+def test_fusions_on_weights_handed_over_stay_bit_identical():
+    """Conv + BatchNormalization + Mul by a constant: ORT's fusions read the handed-over weights (every
+    parameter here is above the inline threshold) and give the bits of the serialised model."""
+    rng = np.random.default_rng(0)
+    channels = 320
+    arrays = {
+        "w": rng.standard_normal((channels, channels, 3, 3)),
+        "bias": rng.standard_normal(channels),
+        "scale": rng.random(channels) + 0.5,
+        "shift": rng.standard_normal(channels),
+        "mean": rng.standard_normal(channels),
+        "var": rng.random(channels) + 0.5,
+        "gain": rng.random((1, channels, 1, 1)),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "bias"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["n"]),
+        helper.make_node("Relu", ["n"], ["r"]),
+        helper.make_node("Mul", ["r", "gain"], ["y"]),
+    ]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", channels, 4, 4])]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
+    initializers = [numpy_helper.from_array(a.astype(np.float32), name) for name, a in arrays.items()]
+    graph = from_onnx(
+        helper.make_model(
+            helper.make_graph(nodes, "bn", inputs, outputs, initializers), opset_imports=[helper.make_opsetid("", 17)]
+        ),
+        "bn",
+    )
+    lean = session_for(graph)
+    assert len(lean.stitchc_weights) == len(arrays)
+    x = rng.standard_normal((2, channels, 4, 4)).astype(np.float32)
+    np.testing.assert_array_equal(_run(lean, x)[0], _run(_serialised(graph), x)[0])

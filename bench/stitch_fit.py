@@ -63,7 +63,7 @@ def main() -> None:
     closed_fit = fit_supernet(closed, parents, fit_x)
     closed_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    sgd_fit = refine_stitches(sgd, parents, fit_x, cache, epochs=args.epochs, reset=True)
+    sgd_fit = refine_stitches(sgd, parents, fit_x, epochs=args.epochs, reset=True)
     sgd_seconds = time.perf_counter() - started
 
     rows = [

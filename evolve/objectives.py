@@ -15,6 +15,7 @@ import onnx
 
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 from stitchc.ir import Graph
+from stitchc.ir.errors import NonFiniteOutput
 from stitchc.ir.runtime import predict
 from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
@@ -44,7 +45,7 @@ def split_keys(objectives: tuple[ObjectiveSpec, ...]) -> list[SplitKey]:
     return list(dict.fromkeys((o.data, o.split) for o in objectives if o.data is not None))
 
 
-def scores(model: onnx.ModelProto, split: Samples) -> tuple[np.ndarray, np.ndarray]:
+def scores(model: Graph | onnx.ModelProto, split: Samples) -> tuple[np.ndarray, np.ndarray]:
     """The model's first output over every sample of a split, read batch by batch, and the split's labels."""
     return predict(model, split)
 
@@ -56,9 +57,10 @@ def measure(
     metrics: dict[str, MetricSpec],
     model: onnx.ModelProto | None = None,
 ) -> tuple[float, ...]:
-    """The objectives' values for one candidate; `model` is the graph's ONNX lowering (made when not given)
-    and is what the data metrics run. Raises MetricError when a user metric fails."""
-    model = model if model is not None else graph.to_onnx()
+    """The objectives' values for one candidate; `model` is the graph's ONNX lowering, what the data metrics run
+    (when not given, the graph's cached session runs). Raises MetricError when a user metric fails and
+    NonFiniteOutput when the outputs hold NaN or Inf."""
+    model = model if model is not None else graph  # a graph runs through the session cache (weights not serialised)
     outputs = {key: scores(model, splits[key]) for key in split_keys(objectives)}
     values = []
     for objective in objectives:
@@ -97,7 +99,10 @@ class Evaluator:
         key = self.key(genome)
         if key not in self.cache:
             graph = self.candidate(key)
-            values = measure(graph, self.objectives, self.splits, self.metrics)
+            try:
+                values = measure(graph, self.objectives, self.splits, self.metrics)
+            except NonFiniteOutput as error:  # an error naming the candidate, never a (wrong) point of the front
+                raise NonFiniteOutput(f"candidate {list(key)}: {error}") from None
             self.cache[key] = Evaluation(key, values, graph.macs(), graph.params())
         return self.cache[key]
 

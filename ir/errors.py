@@ -16,3 +16,7 @@ class ExecutionError(Exception):
 
 class FineTuneError(Exception):
     """Training a graph through its torch lowering cannot run or diverged; the message names what and why."""
+
+
+class NonFiniteOutput(ExecutionError):
+    """A model's output holds NaN or Inf values: an error, never a score; the message names the model."""

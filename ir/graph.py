@@ -11,6 +11,8 @@ from .node import Attribute, Node, Provenance
 from .types import TensorType
 from .value import Value
 
+FEW = 16  # remove_nodes deletes up to this many nodes one by one (list.index compares identities in C)
+
 
 class Graph:
     """A graph in SSA form. Invariants, kept by every editing method below (and by nothing else: no module
@@ -109,7 +111,11 @@ class Graph:
             for value in node.inputs:
                 if value is not None:
                     value.uses = [(n, i) for n, i in value.uses if id(n) not in doomed]
-        self.nodes = [n for n in self.nodes if id(n) not in doomed]
+        if len(doomed) <= FEW:  # a rewrite removes a handful: delete in place (C-speed search), no rebuild
+            for node in doomed.values():
+                del self.nodes[self.nodes.index(node)]
+        else:
+            self.nodes = [n for n in self.nodes if id(n) not in doomed]
 
     def remove_constant(self, value: Value) -> None:
         """Removes a constant no node reads and no graph output is."""

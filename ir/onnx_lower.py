@@ -16,8 +16,14 @@ from .subgraphs import captured_names, has_subgraphs
 from .types import value_info
 
 
-def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -> onnx.ModelProto:
-    """Builds a ModelProto; constants used by nodes become initializers, typed values become value_info."""
+def to_onnx(
+    graph: Graph, opset: int | None = None, producer: str = "stitchc", external: dict | None = None
+) -> onnx.ModelProto:
+    """Builds a ModelProto; constants used by nodes become initializers, typed values become value_info.
+
+    With `external` (a dict), constants of at least EXTERNAL_BYTES are not serialised: their initializer is
+    a placeholder marked as external data (location EXTERNAL_LOCATION) and `external` receives name -> array,
+    for ONNX Runtime's `SessionOptions.add_external_initializers` (see session_cache.py)."""
     nodes = [
         helper.make_node(
             node.op,
@@ -30,7 +36,7 @@ def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -
     ]
     for proto, node in zip(nodes, graph.nodes):
         proto.attribute.extend(a.to_onnx(k) for k, a in node.attributes.items())
-    initializers = [numpy_helper.from_array(v.const, v.name) for v in _used_constants(graph)]
+    initializers = [_initializer(v, external) for v in _used_constants(graph)]
     outputs = {id(v) for v in graph.outputs}
     value_infos = [
         v.type.to_onnx(v.name)
@@ -57,6 +63,21 @@ def to_onnx(graph: Graph, opset: int | None = None, producer: str = "stitchc") -
     if opset is not None and opset != graph.opset_imports.get(""):
         model = _convert(model, opset)
     return model
+
+
+EXTERNAL_BYTES = 1024  # smaller constants (shapes, axes, scalars) stay in the proto
+EXTERNAL_LOCATION = "stitchc-session-memory"  # never a file: the data comes from add_external_initializers
+
+
+def _initializer(value, external: dict | None) -> onnx.TensorProto:
+    array = value.const
+    if external is None or array.nbytes < EXTERNAL_BYTES or array.dtype.kind not in "biuf":
+        return numpy_helper.from_array(array, value.name)
+    external[value.name] = array
+    tensor = onnx.TensorProto(name=value.name, data_type=helper.np_dtype_to_tensor_dtype(array.dtype), dims=array.shape)
+    tensor.data_location = onnx.TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value=EXTERNAL_LOCATION)
+    return tensor
 
 
 def _convert(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:

@@ -11,9 +11,10 @@ import os
 import numpy as np
 import onnx
 
-from .errors import ExecutionError
+from .errors import ExecutionError, NonFiniteOutput
 from .graph import Graph
 from .samples import Samples
+from .session_cache import cached_session
 
 
 @functools.lru_cache(maxsize=1)
@@ -68,15 +69,33 @@ def cuda_problem() -> str | None:
 
 
 def session(model: Graph | onnx.ModelProto, threads: int = 1):
-    """An InferenceSession for a graph or model, single-threaded by default (deterministic, cheap to create)."""
-    ort = _ort()
+    """An InferenceSession for a graph or model, single-threaded by default (deterministic, cheap to create).
+
+    A Graph's session is `session_for(graph)`: weights handed over without serialising, reused while the graph
+    is the same; a ModelProto runs on exactly its bytes."""
     if isinstance(model, Graph):
-        model = model.to_onnx()
+        return session_for(model, threads)
+    return _create(model.SerializeToString(), threads)
+
+
+def session_for(graph: Graph, threads: int = 1):
+    """The cached session of `graph` (see session_cache.py): the same graph with the same weight arrays gets
+    the same session, whose outputs are bit-identical to a session on the serialised model."""
+    return cached_session(graph, threads, _create)
+
+
+def _create(model: bytes, threads: int, names: list[str] = (), arrays: list[np.ndarray] = ()):
+    ort = _ort()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 4  # failures come back as exceptions (their messages are escaped where printed)
-    return ort.InferenceSession(model.SerializeToString(), options, providers=list(providers()))
+    values = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays]
+    if names:
+        options.add_external_initializers(list(names), values)
+    created = ort.InferenceSession(model, options, providers=list(providers()))
+    created.stitchc_weights = values  # ORT reads the arrays' memory: they live as long as the session
+    return created
 
 
 def run(model: Graph | onnx.ModelProto, inputs: np.ndarray | dict, batch: int = 128) -> list[np.ndarray]:
@@ -107,7 +126,8 @@ def ort_errors(what: str):
 def predict(model: Graph | onnx.ModelProto, samples: Samples, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
     """The model's first output on every sample and the labels, batch by batch (inputs in memory: one batch).
 
-    Raises ExecutionError when ONNX Runtime cannot build or run the model."""
+    Raises ExecutionError when ONNX Runtime cannot build or run the model, and NonFiniteOutput when the output
+    holds NaN or Inf values (a score computed from them would be silently wrong)."""
     name = model.name if isinstance(model, Graph) else model.graph.name
     outputs, labels = [], []
     with ort_errors(f"model '{name}'"):
@@ -118,4 +138,8 @@ def predict(model: Graph | onnx.ModelProto, samples: Samples, batch: int = 128) 
             labels.append(y)
     if not outputs:
         raise ExecutionError(f"no samples to run model '{name}' on")
-    return np.concatenate(outputs), np.concatenate(labels)
+    outputs = np.concatenate(outputs)
+    bad = np.count_nonzero(~np.isfinite(outputs).reshape(len(outputs), -1).all(axis=1))
+    if bad:
+        raise NonFiniteOutput(f"model '{name}' gives NaN or Inf outputs on {bad} of {len(outputs)} samples")
+    return outputs, np.concatenate(labels)

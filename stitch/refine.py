@@ -1,10 +1,12 @@
 """SGD refinement of stitches on the feature MSE: the training recipe of Guijt et al.
 
-Parents are frozen, so the stitched feature depends only on the stitch's parameters and the cached source
-feature; training every stitch on cached features is therefore the same optimisation as their joint
-forward pass. Recipe: AdamW (lr 1e-3, weight decay 1e-5), cosine schedule, batch 32, a few epochs of at
-most 16,384 samples each, loss = sum over stitches of the MSE to the feature each replaces. Starts from the
-stitches' current parameters (the closed-form fit, or zero / PyTorch's default init when `reset`).
+Parents are frozen, so the stitched feature depends only on the stitch's parameters and the parents'
+source feature; training every stitch on the parents' features is therefore the same optimisation as their
+joint forward pass. The features of each batch are computed when it is drawn (feature_reader.py): nothing
+goes to disk, and they equal a once-computed cache bit for bit, so the result does too. Recipe: AdamW (lr
+1e-3, weight decay 1e-5), cosine schedule, batch 32, a few epochs of at most 16,384 samples each, loss = sum
+over stitches of the MSE to the feature each replaces. Starts from the stitches' current parameters (the
+closed-form fit, or zero / PyTorch's default init when `reset`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from stitchc.ir import Graph
 from stitchc.ir.device import torch_device
 from stitchc.ir.samples import Samples
 
-from .feature_cache import feature_folder, parent_features
+from .feature_cache import stitch_points_of
+from .feature_reader import FeatureReader
 from .fit import set_stitch
 from .rows import resample_source
 from .supernet import Stitch, Supernet
@@ -44,7 +47,6 @@ def refine_stitches(
     supernet: Supernet,
     parents: dict[str, Graph],
     x: Samples | np.ndarray,
-    cache: str | None = None,
     epochs: int = 3,
     lr: float = 1e-3,
     weight_decay: float = 1e-5,
@@ -58,9 +60,8 @@ def refine_stitches(
     stitches = [s for s in supernet.stitches if only is None or s.name in only]
     if not stitches:
         return {}
-    with feature_folder(cache) as folder:
-        features = parent_features(stitches, parents, x, folder)
-        return _train(stitches, features, len(x), epochs, lr, weight_decay, batch, seed, reset)
+    reader = FeatureReader([(parents[name], points) for name, points in stitch_points_of(stitches, parents).items()], x)
+    return _train(stitches, reader, epochs, lr, weight_decay, batch, seed, reset)
 
 
 def recipe(params: list[torch.Tensor], lr: float, weight_decay: float, steps: int):
@@ -71,8 +72,7 @@ def recipe(params: list[torch.Tensor], lr: float, weight_decay: float, steps: in
 
 def _train(
     stitches: list[Stitch],
-    features: dict,
-    count: int,
+    reader: FeatureReader,
     epochs: int,
     lr: float,
     weight_decay: float,
@@ -82,6 +82,7 @@ def _train(
 ) -> dict[str, float]:
     generator = torch.Generator().manual_seed(seed)
     params = {s.name: _parameters(s, reset, generator) for s in stitches}
+    count = len(reader)
     per_epoch = min(count, EPOCH_CAP)
     optimiser, schedule = recipe(
         [p for pair in params.values() for p in pair], lr, weight_decay, epochs * ((per_epoch + batch - 1) // batch)
@@ -89,34 +90,33 @@ def _train(
     for _ in range(epochs):
         order = torch.randperm(count, generator=generator)[:per_epoch].numpy()
         for start in range(0, per_epoch, batch):
-            index = np.sort(order[start : start + batch])  # sorted reads are cheap on memory-mapped features
+            features = reader(np.sort(order[start : start + batch]))  # sorted: sequential reads of the samples
             optimiser.zero_grad()
-            loss = sum(_loss(s, params[s.name], features, index) for s in stitches)
+            loss = sum(_loss(s, params[s.name], features) for s in stitches)
             loss.backward()
             optimiser.step()
             schedule.step()
-    errors = {}
     with torch.no_grad():
         for stitch in stitches:
             weight, bias = (p.detach().cpu().numpy().astype(np.float64) for p in params[stitch.name])
             set_stitch(stitch, weight.T, bias)
-            errors[stitch.name] = _mean_loss(stitch, params[stitch.name], features, count)
-    return errors
+        return _mean_losses(stitches, params, reader)
 
 
-def _mean_loss(stitch: Stitch, params, features, count: int, chunk: int = 256) -> float:
-    """The feature MSE over all samples, computed chunk by chunk."""
-    total = sum(
-        float(_loss(stitch, params, features, np.arange(start, min(start + chunk, count))))
-        * (min(start + chunk, count) - start)
-        for start in range(0, count, chunk)
-    )
-    return total / count
+def _mean_losses(stitches: list[Stitch], params, reader: FeatureReader, chunk: int = 256) -> dict[str, float]:
+    """Each stitch's feature MSE over all samples, computed chunk by chunk (one parents' pass)."""
+    count, totals = len(reader), dict.fromkeys((s.name for s in stitches), 0.0)
+    for start in range(0, count, chunk):
+        rows = np.arange(start, min(start + chunk, count))
+        features = reader(rows)
+        for stitch in stitches:
+            totals[stitch.name] += float(_loss(stitch, params[stitch.name], features)) * len(rows)
+    return {name: total / count for name, total in totals.items()}
 
 
-def _loss(stitch: Stitch, params, features, index: np.ndarray) -> torch.Tensor:
-    source = resample_source(np.asarray(features[id(stitch.source.value)][index]), stitch.resample)
-    target = np.asarray(features[id(stitch.target.value)][index])
+def _loss(stitch: Stitch, params, features: dict) -> torch.Tensor:
+    source = resample_source(features[id(stitch.source.value)], stitch.resample)
+    target = features[id(stitch.target.value)]
     weight, bias = params
     predicted = _rows(torch.from_numpy(np.ascontiguousarray(source)).to(weight.device)) @ weight.T + bias
     return torch.nn.functional.mse_loss(

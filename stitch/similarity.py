@@ -7,6 +7,8 @@ different widths; 1 means linearly identical up to those transforms.
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 
 from .feature_cache import cached_features
@@ -41,11 +43,11 @@ def cka_matrix(features_a: list[np.ndarray], features_b: list[np.ndarray]) -> np
 CKA_SAMPLES = 256
 
 
-def cka_similarity(graph_a, graph_b, x: np.ndarray, cache: str) -> np.ndarray:
-    """CKA between every stitch point of A and of B on inputs `x` (features from the feature cache)."""
+def cka_similarity(graph_a, graph_b, x: np.ndarray) -> np.ndarray:
+    """CKA between every stitch point of A and of B on inputs `x`. The features go to a temporary folder, read
+    one point at a time (memory: one point's features) and removed on return: nothing stays on disk."""
     points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
-    features_a = cached_features(graph_a, points_a, x, cache)
-    features_b = cached_features(graph_b, points_b, x, cache)
-    return cka_matrix(
-        [np.asarray(features_a[id(p.value)]) for p in points_a], [np.asarray(features_b[id(p.value)]) for p in points_b]
-    )
+    with tempfile.TemporaryDirectory(prefix="stitchc-cka-") as folder:
+        features_a = cached_features(graph_a, points_a, x, folder)
+        features_b = cached_features(graph_b, points_b, x, folder)
+        return cka_matrix([features_a[id(p.value)] for p in points_a], [features_b[id(p.value)] for p in points_b])

@@ -25,6 +25,7 @@ from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
 from stitchc.ir.errors import ExecutionError
 from stitchc.ir.samples import Samples
+from stitchc.stitch.feature_cache import remove_partial_files
 from stitchc.stitch.fit import FitError, fit_supernet
 from stitchc.stitch.plan import StitchError, StitchPlan, auto_plans, explicit_plan, repair_cycles
 from stitchc.stitch.points import PointError
@@ -226,17 +227,19 @@ def compile_supernet(
     models: dict[str, Graph],
     out_dir: str,
 ) -> Supernet:
-    """Plans, builds and fits the supernetwork of one or more stitch groups (features cached in out_dir).
+    """Plans, builds and fits the supernetwork of one or more stitch groups (nothing kept on disk).
 
     Each group is matched and fitted with its own settings; with several groups, pairs of later groups are
     dropped while the merge of all parents has a cycle."""
     names = list(dict.fromkeys(name for g in groups for name in (g.left, g.right)))
     parents = {name: models[name] for name in names}
     cache = os.path.join(out_dir, "cache")
+    if os.path.isdir(cache):
+        remove_partial_files(cache)  # left by a killed run
     fit_data = {g.name: datasets[g.data].split(g.split).take(g.samples) for g in groups}
     current().phase_start("plan", "matching the parents' layers")
     try:
-        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name], cache)]
+        plans = [(g, plan) for g in groups for plan in _plans(g, parents, fit_data[g.name])]
         kept = {id(p) for p in repair_cycles(parents, [p for _, p in plans])}
         plans = [(g, p) for g, p in plans if id(p) in kept]
         supernet = build_supernet(parents, [p for _, p in plans], any(g.resize for g in groups))
@@ -247,7 +250,7 @@ def compile_supernet(
     for group in groups:
         own = {p.name for g, p in plans if g is group}
         try:
-            _fit_group(supernet, parents, group, fit_data[group.name], cache, own)
+            _fit_group(supernet, parents, group, fit_data[group.name], own)
         except FitError as error:
             raise SpecError([Diagnostic(program.file, group.span, str(error))], program.source) from None
         except (ExecutionError, RuntimeError, IndexError) as error:  # ORT, or torch refining on unfit labels
@@ -257,9 +260,7 @@ def compile_supernet(
     return supernet
 
 
-def _fit_group(
-    supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, cache: str, own: set[str]
-) -> None:
+def _fit_group(supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, own: set[str]) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
     current().phase_start("fit", f"fitting the stitches of {group.name}", len(data))
     errors = fit_supernet(supernet, parents, data, only=own, on_batch=current().advance)
@@ -274,7 +275,7 @@ def _fit_group(
 
     current().phase_start("refine", f"refining the stitches of {group.name}")
     if refine.loss == "feature":
-        errors = refine_stitches(supernet, parents, data, cache, refine.epochs, refine.lr, only=own)
+        errors = refine_stitches(supernet, parents, data, refine.epochs, refine.lr, only=own)
         current().phase_end(f"stitch {group.name}: refined on the feature MSE" + _spread(errors, "feature MSE"))
     else:
         losses = refine_on_task(supernet, data, None, refine.epochs, refine.lr, only=own)
@@ -289,7 +290,7 @@ def _spread(values: dict[str, float], what: str) -> str:
     return f" ({what} {min(values.values()):.3g} .. {max(values.values()):.3g})" if values else ""
 
 
-def _plans(stitch: StitchSpec, parents: dict[str, Graph], data: Samples, cache: str) -> list[StitchPlan]:
+def _plans(stitch: StitchSpec, parents: dict[str, Graph], data: Samples) -> list[StitchPlan]:
     """Explicit points from the spec, or automatic matching (optionally weighted by linear CKA)."""
     if stitch.points is not None:
         return [
@@ -298,7 +299,7 @@ def _plans(stitch: StitchSpec, parents: dict[str, Graph], data: Samples, cache: 
         ]
     similarity = None
     if stitch.similarity == "cka":
-        similarity = cka_similarity(parents[stitch.left], parents[stitch.right], data.take(CKA_SAMPLES), cache)
+        similarity = cka_similarity(parents[stitch.left], parents[stitch.right], data.take(CKA_SAMPLES))
     return auto_plans(stitch.left, stitch.right, parents, similarity, stitch.resize)
 
 

@@ -26,9 +26,9 @@ def test_cka_matrix_matches_pairwise():
     assert np.isclose(matrix[1, 0], linear_cka(a[1], b[0]))
 
 
-def test_cka_weighting_prefers_similar_pairs(parents, digits, tmp_path):
+def test_cka_weighting_prefers_similar_pairs(parents, digits):
     graph_a, graph_b = parents
-    similarity = cka_similarity(graph_a, graph_b, digits.train.x[:128], str(tmp_path))
+    similarity = cka_similarity(graph_a, graph_b, digits.train.x[:128])
     points_a, points_b = stitch_points(graph_a), stitch_points(graph_b)
     assert similarity.shape == (len(points_a), len(points_b))
     assert np.all((similarity > 0) & (similarity <= 1 + 1e-9))

@@ -18,12 +18,12 @@ def _cross_entropy(graph, x, y) -> float:
         return float(torch.nn.functional.cross_entropy(graph.to_torch()(torch.from_numpy(x)), torch.from_numpy(y)))
 
 
-def test_feature_recipe_reduces_mse_from_default_init(parents, digits, tmp_path):
+def test_feature_recipe_reduces_mse_from_default_init(parents, digits):
     graphs = dict(zip("ab", parents))
     one_epoch, three_epochs = auto_supernet(graphs), auto_supernet(graphs)
     x = digits.train.x[:256]
-    short = refine_stitches(one_epoch, graphs, x, str(tmp_path), epochs=1, reset=True)
-    longer = refine_stitches(three_epochs, graphs, x, str(tmp_path), epochs=3, reset=True)
+    short = refine_stitches(one_epoch, graphs, x, epochs=1, reset=True)
+    longer = refine_stitches(three_epochs, graphs, x, epochs=3, reset=True)
     assert np.mean(list(longer.values())) < np.mean(list(short.values()))
 
 

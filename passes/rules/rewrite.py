@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from stitchc.ir import Graph, Value
+from stitchc.ir import Graph, Node, Value
 
 from .compute import Env, evaluate
 from .matcher import Match
@@ -23,8 +23,9 @@ from .statements import Forward, OpStatement
 from .validate import Analysis
 
 
-def rewrite(graph: Graph, rule: Rule, analysis: Analysis, found: Match, env: Env) -> None:
-    """Applies the rewrite of `rule` to one match (guards passed, `env` holding the compute results)."""
+def rewrite(graph: Graph, rule: Rule, analysis: Analysis, found: Match, env: Env) -> list[Node]:
+    """Applies the rewrite of `rule` to one match (guards passed, `env` holding the compute results); returns
+    the matched nodes it removed."""
     scope: dict[str, Value | None] = dict(found.values)
     replaced: dict[str, Value] = {}
     build = _Builder(graph, rule, analysis, found, env)
@@ -43,9 +44,10 @@ def rewrite(graph: Graph, rule: Rule, analysis: Analysis, found: Match, env: Env
         if old in graph.outputs and value.producer is not None and value.producer not in found.nodes.values():
             renames.append((value, old.name))
         graph.replace_all_uses(old, value)
-    _remove(graph, found)
+    removed = _remove(graph, found)
     for value, name in renames:
         value.name = name  # a graph output keeps its name
+    return removed
 
 
 class _Builder:
@@ -90,9 +92,9 @@ class _Builder:
         return self.graph.add_constant(f"{self.rule.name}_{operand.name}", array)
 
 
-def _remove(graph: Graph, found: Match) -> None:
+def _remove(graph: Graph, found: Match) -> list[Node]:
     """Removes the matched nodes that only other removed nodes read (a forward may keep one), then the matched
-    constants nothing reads."""
+    constants nothing reads; returns the removed nodes."""
     doomed: dict[int, object] = {}
     changed = True
     while changed:  # a few rounds over a handful of matched nodes
@@ -103,6 +105,7 @@ def _remove(graph: Graph, found: Match) -> None:
     for value in {id(v): v for v in found.values.values() if v is not None and v.is_const}.values():
         if not value.uses and value not in graph.outputs and value.name in graph.constants:
             graph.remove_constant(value)
+    return list(doomed.values())
 
 
 def _unread(graph: Graph, node, doomed: dict) -> bool:

@@ -33,15 +33,15 @@ class RulePass(PassBase):
 
     def call(self, graph: Graph) -> PassResult:
         original = graph.copy() if self.rule.tol is not None else None
-        failures, count = [], 0
-        for node in list(graph.nodes):
-            if count >= self.max_rewrites or not self.matcher.anchors(node) or node not in graph.nodes:
+        failures, count, removed = [], 0, set()
+        for node in [n for n in graph.nodes if self.matcher.anchors(n)]:  # one scan: the nodes of the root's ops
+            if count >= self.max_rewrites or id(node) in removed:
                 continue
             prepared = self._prepare(graph, node)
             if isinstance(prepared, str):
                 failures.append(f"{self.name} at {node.name}: {prepared}")
             else:
-                rewrite(graph, self.rule, self.analysis, *prepared)
+                removed.update(id(n) for n in rewrite(graph, self.rule, self.analysis, *prepared))
                 count += 1
         if count and original is not None:
             error = _max_error(original, graph)

@@ -96,6 +96,7 @@ def _run(args) -> int:
         from stitchc.evolve.metrics.user import MetricError
         from stitchc.preflight import prepare
         from stitchc.run import OutputError, run_program
+        from stitchc.run_lock import FolderInUse
 
         if args.command == "check":
             prepare(program)
@@ -103,7 +104,7 @@ def _run(args) -> int:
             return 0
         try:
             run_program(program, args.out, _capped_workers(args.workers))
-        except (OutputError, MetricError, DataError) as error:
+        except (OutputError, MetricError, DataError, FolderInUse) as error:
             return _fail(error)
         except ExecutionError as error:
             return _fail(f"{args.spec}: {error}")

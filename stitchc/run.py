@@ -31,9 +31,11 @@ from stitchc.stitch.points import PointError
 from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.supernet import Supernet, build_supernet
 
+from .folder_swap import check_publishable, recover
 from .preflight import prepare
 from .report import Columns, Row, table, write_run
 from .report_html import render
+from .run_lock import RunLocks
 
 STORE_FILE = "evaluations.sqlite"
 
@@ -56,9 +58,20 @@ def log(message: str) -> None:
 def run_program(program: Program, out: str | None = None, workers: int | None = None) -> list[SearchOutcome]:
     """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
     candidates (None: chosen from the cost of an evaluation)."""
-    for search in program.searches.values():
-        for folder in [_out_dir(program, search, out), *_torch_dirs(program, search, out)]:
-            _check_writable(folder)
+    folders = [f for s in program.searches.values() for f in [_out_dir(program, s, out), *_torch_dirs(program, s, out)]]
+    for folder in folders:
+        _check_writable(folder)
+    with RunLocks(folders):  # a second run into these folders stops here, touching nothing
+        return _run_locked(program, folders, out, workers)
+
+
+def _run_locked(program: Program, folders: list[str], out: str | None, workers: int | None) -> list[SearchOutcome]:
+    for folder in folders:
+        try:
+            check_publishable(folder)
+            recover(folder)  # a publish a killed run left half done
+        except OSError as error:
+            raise _cannot_write(error, folder) from None
     inputs = prepare(program)
     datasets, models = inputs.datasets, inputs.models
     outcomes = []
@@ -68,8 +81,13 @@ def run_program(program: Program, out: str | None = None, workers: int | None = 
             outcomes.append(run_search(program, search, datasets, models, out_dir, workers))
             _export_torch(outcomes[-1], _torch_dirs(program, search, out))
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
-            raise OutputError(f"{error.filename or out_dir}: cannot write ({error.strerror or error})") from None
+            raise _cannot_write(error, out_dir) from None
     return outcomes
+
+
+def _cannot_write(error: OSError, folder: str) -> OutputError:
+    """One line: the file (or else the folder) and the system's cause (no space left, read-only, ...)."""
+    return OutputError(f"{error.filename or folder}: cannot write ({error.strerror or error})")
 
 
 def run_search(

@@ -13,6 +13,8 @@ from stitchc.data import DataError
 from stitchc.grammar.checker import load_program
 from stitchc.grammar.diagnostics import SpecError
 
+from .store_options import add_store_options
+
 EXIT_USAGE = 2
 
 
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         help="processes that evaluate candidates (default: one, or every "
         "core when an evaluation is expensive; the front is the same whatever the number)",
     )
+    add_store_options(run)
     check = commands.add_parser(
         "check", help="check a spec without running it: names, types, and every parent's output against the metrics"
     )
@@ -94,6 +97,7 @@ def _run(args) -> int:
     try:
         program = load_program(args.spec)
         from stitchc.evolve.metrics.user import MetricError
+        from stitchc.evolve.store_file import StoreError
         from stitchc.preflight import prepare
         from stitchc.run import OutputError, run_program
         from stitchc.run_lock import FolderInUse
@@ -103,8 +107,8 @@ def _run(args) -> int:
             print(f"{args.spec}: ok")
             return 0
         try:
-            run_program(program, args.out, _capped_workers(args.workers))
-        except (OutputError, MetricError, DataError, FolderInUse) as error:
+            run_program(program, args.out, _capped_workers(args.workers), args.storage, args.reset_store)
+        except (OutputError, MetricError, DataError, FolderInUse, StoreError) as error:
             return _fail(error)
         except ExecutionError as error:
             return _fail(f"{args.spec}: {error}")

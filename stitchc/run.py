@@ -19,7 +19,8 @@ from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
 from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.reference_point import reference_axes
-from stitchc.evolve.run_store import RunStore, objectives_identity, search_identity
+from stitchc.evolve.run_store import RunStore, check_store, objectives_identity, search_identity
+from stitchc.evolve.store_file import move_aside
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
@@ -55,30 +56,45 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_program(program: Program, out: str | None = None, workers: int | None = None) -> list[SearchOutcome]:
+def run_program(
+    program: Program,
+    out: str | None = None,
+    workers: int | None = None,
+    storage: str | None = None,
+    reset_store: bool = False,
+) -> list[SearchOutcome]:
     """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
-    candidates (None: chosen from the cost of an evaluation)."""
+    candidates (None: chosen from the cost of an evaluation); `storage` is the store file every search shares
+    (None: each run folder's own); `reset_store` moves the stores aside first."""
     folders = [f for s in program.searches.values() for f in [_out_dir(program, s, out), *_torch_dirs(program, s, out)]]
     for folder in folders:
         _check_writable(folder)
     with RunLocks(folders):  # a second run into these folders stops here, touching nothing
-        return _run_locked(program, folders, out, workers)
+        return _run_locked(program, folders, out, workers, storage, reset_store)
 
 
-def _run_locked(program: Program, folders: list[str], out: str | None, workers: int | None) -> list[SearchOutcome]:
+def _run_locked(
+    program: Program, folders: list[str], out: str | None, workers: int | None, storage: str | None, reset: bool
+) -> list[SearchOutcome]:
     for folder in folders:
         try:
             check_publishable(folder)
             recover(folder)  # a publish a killed run left half done
         except OSError as error:
             raise _cannot_write(error, folder) from None
+    stores = [storage or os.path.join(_out_dir(program, s, out), STORE_FILE) for s in program.searches.values()]
+    for path in dict.fromkeys(stores) if reset else ():
+        if aside := move_aside(path):
+            log(f"moved the store {path} aside to {aside}; starting afresh")
+    for path in dict.fromkeys(stores):
+        check_store(path)  # a damaged store stops the run before any work
     inputs = prepare(program)
     datasets, models = inputs.datasets, inputs.models
     outcomes = []
     for search in program.searches.values():
         out_dir = _out_dir(program, search, out)
         try:
-            outcomes.append(run_search(program, search, datasets, models, out_dir, workers))
+            outcomes.append(run_search(program, search, datasets, models, out_dir, workers, storage))
             _export_torch(outcomes[-1], _torch_dirs(program, search, out))
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
             raise _cannot_write(error, out_dir) from None
@@ -97,13 +113,14 @@ def run_search(
     models: dict[str, Graph],
     out_dir: str,
     workers: int | None = None,
+    storage: str | None = None,
 ) -> SearchOutcome:
     started = time.perf_counter()
     groups = [program.stitches[name] for name in search.over]
     supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part)
-    searched = _evolve(program, search, space, datasets, out_dir, workers)
+    searched = _evolve(program, search, space, datasets, out_dir, workers, storage)
     front = pareto_front(searched.archive, weights(search.objectives))
     quality = searched.history[-1][2]
     log(
@@ -129,6 +146,7 @@ def _evolve(
     datasets: dict[str, Dataset],
     out_dir: str,
     workers: int | None,
+    storage: str | None = None,
 ) -> _Searched:
     """Evaluates the parents (the reference point depends on them), then runs the seeded search; evaluations
     come from and go to the run store."""
@@ -138,7 +156,7 @@ def _evolve(
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
-    store = _open_store(out_dir, space, program, objectives, splits)
+    store = _open_store(storage or os.path.join(out_dir, STORE_FILE), space, program, objectives, splits)
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
@@ -193,14 +211,14 @@ def _export(
 
 
 def _open_store(
-    out_dir: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Samples]
+    path: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Samples]
 ) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
         layout.append([repr(t) for t in space.program.transforms])
     identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout)
     measured = objectives_identity(objectives, program.metrics, splits)
-    return RunStore(os.path.join(out_dir, STORE_FILE), identity, measured)
+    return RunStore(path, identity, measured)
 
 
 def _progress(search: SearchSpec, axes: list[Axis], history: list[tuple[int, int, float]]):

@@ -17,6 +17,7 @@ from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
+from stitchc.evolve.pause_points import pause_point
 from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.reference_point import reference_axes
 from stitchc.evolve.run_store import RunStore, check_store, objectives_identity, search_identity
@@ -178,7 +179,7 @@ def _evolve(
     finally:
         store.close()
     if reused:
-        log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
+        log(f"search {search.name}: {reused} evaluations reused from {os.path.basename(store.path)}")
     return _Searched(space, parents, axes, archive, history)
 
 
@@ -277,6 +278,7 @@ def _fit_group(
     supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, cache: str, own: set[str]
 ) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
+    pause_point("fit")  # tests kill the run here
     errors = fit_supernet(supernet, parents, data, only=own)
     log(f"stitch {group.name}: {len(errors)} stitches fitted on {len(data)} samples" + _spread(errors, "feature MSE"))
     refine = group.refine

@@ -51,39 +51,55 @@ def test_publish_replaces_the_last_export_and_keeps_the_rest(run_folder):
     assert _siblings(run_folder) == []
 
 
-def test_a_write_that_fails_leaves_the_old_run_whole_and_names_the_final_file(run_folder):
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES])
+def test_a_write_that_fails_leaves_the_old_run_whole_and_names_the_final_file(run_folder, code):
     def write(staging):
         _write(staging, {"front_00.onnx": b"n0"})
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(staging, "front_01.onnx"))
+        raise OSError(code, os.strerror(code), os.path.join(staging, "front_01.onnx"))
 
     with pytest.raises(OSError) as caught:
         publish(run_folder, write, is_published)
     assert (caught.value.filename, caught.value.strerror) == (
         os.path.join(run_folder, "front_01.onnx"),
-        "No space left on device",
+        os.strerror(code),
     )
     assert _tree(run_folder) == {**OLD, **KEPT}
     assert _siblings(run_folder) == []
 
 
+class FullDisk:
+    """open() whose files take no byte: every write is ENOSPC."""
+
+    def __init__(self, *args):
+        self.handle = open(*args)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_at_export_is_one_line_and_the_last_run_stays(tiny_spec, tmp_path, monkeypatch, capsys):
+    from stitchc.cli import main
+
+    assert main(["run", tiny_spec]) == 0
+    before = _tree(str(tmp_path / "out"))
+    monkeypatch.setattr(report, "open", FullDisk, raising=False)
+    assert main(["run", tiny_spec]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err == f"stitchc: error: {tmp_path / 'out' / 'front_00.onnx'}: cannot write (No space left on device)"
+    assert _tree(str(tmp_path / "out")) == before
+    assert sorted(os.listdir(tmp_path)) == [".out.lock", "out", "tiny.stitch"]
+
+
 def test_atomic_write_on_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
     path = str(tmp_path / "front.json")
     atomic_write(path, b"old")
-
-    class Full:
-        def __init__(self, *args):
-            self.handle = open(*args)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(report, "open", Full, raising=False)
+    monkeypatch.setattr(report, "open", FullDisk, raising=False)
     with pytest.raises(OSError) as caught:
         atomic_write(path, b"new")
     assert (caught.value.filename, caught.value.errno) == (path, errno.ENOSPC)

@@ -40,28 +40,23 @@ def parent_paths():
     return (os.path.join(SPECS, "models", "digits_small.onnx"), os.path.join(SPECS, "models", "digits_wide.onnx"))
 
 
-TINY_SPEC = """stitch 1
-data digits = dataset("sklearn:digits", split = [0.6, 0.2, 0.2], seed = 0)
-model a = onnx("{a}")
-model b = onnx("{b}")
-stitch ab = a <-> b {{
-    points = auto
-    layer  = affine(init = least_squares)
-    fit    = digits.train(samples = 256)
-}}
-search front over ab {{
-    genome     = switches
-    algorithm  = nsga2(population = 8, generations = 3, seed = 1)
-    objectives = [maximize accuracy(digits.val), minimize macs]
-}}
-export front.pareto to "out" as onnx
-"""
+# specs/digits.stitch made small: a search of a few seconds (16 evaluations) exporting to "out" beside the spec
+TINY = {
+    "models/": os.path.join(SPECS, "models") + "/",
+    "samples = 1024": "samples = 256",
+    "population = 48, generations = 20": "population = 8, generations = 3",
+    '"out/digits"': '"out"',
+}
 
 
 @pytest.fixture(scope="session")
-def tiny_spec_text(parent_paths):
-    """A digits search of a few seconds (16 evaluations), exporting to "out" beside the spec."""
-    return TINY_SPEC.format(a=parent_paths[0], b=parent_paths[1])
+def tiny_spec_text():
+    with open(os.path.join(SPECS, "digits.stitch")) as handle:
+        text = handle.read()
+    for old, new in TINY.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
 
 
 @pytest.fixture()

@@ -24,9 +24,12 @@ MANIFEST = ".stitchc-written"  # in a staging folder: the names its new content 
 
 
 def check_publishable(folder: str) -> None:
-    """Raises OSError when the folder cannot be swapped: the working directory is inside it (a swap would
-    move the process's own directory aside and delete it)."""
-    inside = os.path.relpath(os.path.realpath(os.getcwd()), os.path.realpath(folder))
+    """Raises OSError when the folder cannot be swapped: it is a mount point, or the working directory is
+    inside it (a swap would move the process's own directory aside and delete it)."""
+    real = os.path.realpath(folder)
+    if os.path.ismount(real):
+        raise OSError(errno.EBUSY, "it is a mount point; choose a folder inside it", folder)
+    inside = os.path.relpath(os.path.realpath(os.getcwd()), real)
     if inside == os.curdir or not inside.startswith(os.pardir):
         raise OSError(
             errno.EBUSY, "it contains the working directory; choose another folder or run from elsewhere", folder
@@ -34,7 +37,8 @@ def check_publishable(folder: str) -> None:
 
 
 def _sibling(folder: str, suffix: str) -> str:
-    parent, name = os.path.split(os.path.abspath(folder))
+    """`.NAME.SUFFIX` beside the folder a symbolic link resolves to (the swap happens there; the link stays)."""
+    parent, name = os.path.split(os.path.realpath(folder))
     return os.path.join(parent, f".{name}.{suffix}")
 
 
@@ -42,6 +46,7 @@ def publish(folder: str, write: Callable[[str], None], replaced: Callable[[str],
     """Makes `folder` hold what `write(staging)` writes plus the entries of the old folder for which
     `replaced(name)` is false, in one swap."""
     recover(folder)
+    folder = os.path.realpath(folder)
     staging, ready, retired = (_sibling(folder, s) for s in ("new", "ready", "old"))
     os.makedirs(folder, exist_ok=True)
     os.makedirs(staging)
@@ -96,6 +101,7 @@ def _remove_leftovers(folder: str, retired: str) -> None:
 def recover(folder: str) -> None:
     """Brings a folder that a killed or failed publish left half swapped back to one whole run (see the module
     docstring); removes leftover staging and retired folders. A no-op on a folder in order."""
+    folder = os.path.realpath(folder)
     staging, ready, retired = (_sibling(folder, s) for s in ("new", "ready", "old"))
     if os.path.isdir(ready):  # committed: finish the swap
         _swap(folder, ready, retired)

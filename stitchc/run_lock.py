@@ -20,8 +20,8 @@ class FolderInUse(Exception):
 
 
 def lock_path(folder: str) -> str:
-    """The lock file of a run folder: `.NAME.lock` beside it."""
-    parent, name = os.path.split(os.path.abspath(folder))
+    """The lock file of a run folder: `.NAME.lock` beside it (beside the folder a symbolic link resolves to)."""
+    parent, name = os.path.split(os.path.realpath(folder))
     return os.path.join(parent, f".{name}.lock")
 
 
@@ -74,7 +74,7 @@ class RunLocks:
     """The locks of several folders (a run's folder and its torch export folders), taken in a fixed order."""
 
     def __init__(self, folders: list[str]):
-        distinct = {os.path.abspath(f): f for f in folders}
+        distinct = {os.path.realpath(f): f for f in folders}
         self.locks = [RunLock(distinct[path]) for path in sorted(distinct)]
 
     def __enter__(self) -> RunLocks:

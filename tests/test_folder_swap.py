@@ -10,7 +10,7 @@ import os
 import pytest
 
 from stitchc import report
-from stitchc.folder_swap import MANIFEST, publish, recover
+from stitchc.folder_swap import MANIFEST, check_publishable, publish, recover
 from stitchc.report import atomic_write, is_published
 
 
@@ -145,3 +145,17 @@ def test_a_run_folder_around_the_working_directory_is_refused_before_any_work(ti
     assert main(["run", tiny_spec]) == 2
     cause = "it contains the working directory; choose another folder or run from elsewhere"
     assert capsys.readouterr().err.splitlines()[-1] == f"stitchc: error: {tmp_path / 'out'}: cannot write ({cause})"
+
+
+def test_a_run_folder_behind_a_symbolic_link_is_swapped_where_it_is_and_the_link_stays(run_folder, tmp_path):
+    link = str(tmp_path / "link")
+    os.symlink(run_folder, link)
+    publish(link, lambda staging: _write(staging, NEW), is_published)
+    assert os.path.islink(link) and _tree(link) == {**NEW, **KEPT}
+    assert sorted(os.listdir(tmp_path)) == ["link", "run"]
+
+
+def test_a_mount_point_is_refused():
+    with pytest.raises(OSError) as caught:
+        check_publishable("/")
+    assert caught.value.strerror == "it is a mount point; choose a folder inside it"

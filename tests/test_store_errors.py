@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -157,3 +159,15 @@ def test_two_runs_share_one_store(tiny_spec, tmp_path, capsys):
     first, second = ((tmp_path / d / "front.json").read_bytes() for d in ("one", "two"))
     assert first == second and json.loads(first)["front"]
     shutil.rmtree(tmp_path / "shared")
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_share_one_store(tiny_spec, tmp_path):
+    """Both write the shared store at the same time (WAL, a busy writer waits): both succeed, same front."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"  # an absolute path: sqlite:////tmp/...
+    command = [sys.executable, "-c", "import sys; from stitchc.cli import main; sys.exit(main())", "run", tiny_spec]
+    runs = [subprocess.Popen([*command, "--storage", url, "--out", str(tmp_path / d)]) for d in ("one", "two")]
+    assert [r.wait() for r in runs] == [0, 0]
+    assert (tmp_path / "one" / "front.json").read_bytes() == (tmp_path / "two" / "front.json").read_bytes()
+    connection = sqlite3.connect(tmp_path / "study.db")
+    assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -3,9 +3,8 @@
 `publish(folder, write, replaced)` writes the new content into a sibling staging folder (`.NAME.new`, same file
 system), lists what it wrote in a manifest, moves every entry of the old folder that the new content does not
 replace (the store, the feature cache, the user's own files) into it, renames it `.NAME.ready` (the commit
-point), then swaps: the old folder
-becomes `.NAME.old`, `.NAME.ready` becomes the folder, `.NAME.old` is deleted. Every step is a rename within one
-file system, so a kill leaves one of a few states, and `recover(folder)` (run before any use of the folder)
+point), then swaps: the old folder becomes `.NAME.old`, `.NAME.ready` becomes the folder, `.NAME.old` is
+deleted. Every step is a rename within one file system, so a kill leaves one of a few states, and `recover(folder)` (run before any use of the folder)
 brings each back to a whole folder: before the commit point it returns the moved entries and drops the staging
 folder (the old run stays); after it, it finishes the swap (the new run). A failure while writing (a full disk)
 undoes the same way and re-raises, so nothing already written is lost. Callers hold the folder's RunLock.

@@ -105,31 +105,38 @@ def test_kill_at_a_named_moment_then_rerun_gives_the_same_front(tiny_spec, refer
 def test_kill_the_mnist_example_at_random_moments(tmp_path):
     """`pytest -m slow -s tests/test_kill_resume.py`: five kill -9 at seeded random moments of specs/mnist.stitch,
     the first during a run from scratch, each next one during the rerun of the last (so they land in fitting,
-    search and export of resumed runs); after each kill the folder is never a mix and the store passes
-    integrity_check; the final rerun's front.json equals the uninterrupted run's, byte for byte."""
+    search and export of resumed runs; a rerun that finishes first is checked too); after each kill the folder
+    is never a mix and the store passes integrity_check; the final rerun's front.json equals the uninterrupted
+    run's, byte for byte."""
     spec = os.path.join(SPECS, "mnist.stitch")
     reference_dir, killed_dir, log = str(tmp_path / "reference"), str(tmp_path / "killed"), tmp_path / "log"
     started = time.perf_counter()
     assert subprocess.run([*RUN, spec, "--out", reference_dir], capture_output=True).returncode == 0
     duration = time.perf_counter() - started
     expected = open(os.path.join(reference_dir, "front.json"), "rb").read()
-    rng = random.Random(14)
-    for kill in range(5):
-        moment = rng.uniform(0.05, 0.6) * duration
+    rng, window, kills = random.Random(14), duration, []
+    for _ in range(15):  # a resumed run is shorter: the window shrinks to the last finished run's length
+        if len(kills) == 5:
+            break
+        moment = rng.uniform(0.1, 0.9) * window
         with open(log, "w") as handle:
+            started = time.perf_counter()
             process = subprocess.Popen([*RUN, spec, "--out", killed_dir], stdout=subprocess.DEVNULL, stderr=handle)
             try:
-                process.wait(timeout=moment)  # a resumed run may finish first: then it must be right
+                process.wait(timeout=moment)  # finished first: then it must be right
                 assert process.returncode == 0 and open(os.path.join(killed_dir, "front.json"), "rb").read() == expected
+                window = time.perf_counter() - started
+                print(f"a rerun finished in {window:.1f} s, before its kill at {moment:.1f} s: same front")
             except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGKILL)
                 process.wait()
-        said = [line for line in log.read_text().splitlines() if line.startswith(("stitch", "  generation", "search"))]
-        last = (said or ["(before the first line)"])[-1]
-        print(f"kill {kill + 1} at {moment:.1f} s (exit {process.returncode}), after: {last[:100]}")
+                said = [line for line in log.read_text().splitlines() if line.startswith(("stitch", "  gen", "search"))]
+                kills.append(moment)
+                print(f"kill {len(kills)} at {moment:.1f} s, after: {(said or ['(nothing yet)'])[-1][:100]}")
         assert_consistent(killed_dir)
         if os.path.exists(os.path.join(killed_dir, "evaluations.sqlite")):
             assert_store_whole(os.path.join(killed_dir, "evaluations.sqlite"))
+    assert len(kills) == 5, f"only {len(kills)} kills landed in 15 runs"
     rerun = subprocess.run([*RUN, spec, "--out", killed_dir], capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert open(os.path.join(killed_dir, "front.json"), "rb").read() == expected

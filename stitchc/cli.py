@@ -100,7 +100,7 @@ def _run(args) -> int:
         from stitchc.evolve.store_file import StoreError
         from stitchc.preflight import prepare
         from stitchc.run import OutputError, run_program
-        from stitchc.run_lock import FolderInUse
+        from stitchc.run_lock import RunFolderError
 
         if args.command == "check":
             prepare(program)
@@ -108,7 +108,7 @@ def _run(args) -> int:
             return 0
         try:
             run_program(program, args.out, _capped_workers(args.workers), args.storage, args.reset_store)
-        except (OutputError, MetricError, DataError, FolderInUse, StoreError) as error:
+        except (OutputError, MetricError, DataError, RunFolderError, StoreError) as error:
             return _fail(error)
         except ExecutionError as error:
             return _fail(f"{args.spec}: {error}")

@@ -15,7 +15,11 @@ import os
 import time
 
 
-class FolderInUse(Exception):
+class RunFolderError(Exception):
+    """The run folder cannot be locked; the message names the folder (or the lock file) and the cause."""
+
+
+class FolderInUse(RunFolderError):
     """Another process holds the run folder; the message names the folder and the process."""
 
 
@@ -33,11 +37,15 @@ class RunLock:
         self.handle: int | None = None
 
     def acquire(self) -> RunLock:
-        """Takes the lock at once or raises FolderInUse (nothing in the folder is touched either way); creates
-        the folder's parent when missing, to hold the lock file."""
+        """Takes the lock at once or raises FolderInUse (nothing in the folder is touched either way), or
+        RunFolderError when the lock file cannot be written; creates the folder's parent when missing, to hold
+        the lock file."""
         path = lock_path(self.folder)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise RunFolderError(f"{path}: cannot write the lock file ({error.strerror})") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

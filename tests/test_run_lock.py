@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from stitchc.cli import main
-from stitchc.run_lock import RunLock, RunLocks, lock_path
+from stitchc.run_lock import FolderInUse, RunFolderError, RunLock, RunLocks, lock_path
 
 HOLD = "import sys, time; from stitchc.run_lock import RunLock; RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)"
 
@@ -30,11 +32,9 @@ def test_the_lock_dies_with_its_process_even_on_kill_9(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", HOLD, folder], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
-        try:
+        with pytest.raises(FolderInUse) as caught:
             RunLock(folder).acquire()
-            raise AssertionError("the lock was taken twice")
-        except Exception as error:
-            assert str(error).startswith(f"{folder}: in use by process {holder.pid} (started ")
+        assert str(caught.value).startswith(f"{folder}: in use by process {holder.pid} (started ")
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
@@ -46,14 +46,20 @@ def test_a_holder_that_has_not_written_its_pid_yet_is_another_process(tmp_path):
     folder = str(tmp_path / "run")
     with RunLock(folder):
         os.truncate(lock_path(folder), 0)
-        try:
+        with pytest.raises(FolderInUse) as caught:
             RunLock(folder).acquire()
-            raise AssertionError("the lock was taken twice")
-        except Exception as error:
-            assert str(error) == f"{folder}: in use by another process"
+        assert str(caught.value) == f"{folder}: in use by another process"
 
 
 def test_one_folder_named_twice_is_locked_once(tmp_path):
     folder = str(tmp_path / "run")
     with RunLocks([folder, folder + "/", os.path.join(folder, ".")]) as locks:
         assert len(locks.locks) == 1
+
+
+def test_a_lock_file_that_cannot_be_written_is_one_line(tmp_path):
+    folder = tmp_path / "run"
+    os.makedirs(lock_path(str(folder)))  # a directory where the lock file goes
+    with pytest.raises(RunFolderError) as caught:
+        RunLock(str(folder)).acquire()
+    assert str(caught.value) == f"{lock_path(str(folder))}: cannot write the lock file (Is a directory)"

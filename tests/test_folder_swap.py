@@ -30,6 +30,7 @@ def _write(folder, files: dict[str, bytes]) -> None:
 
 
 OLD = {"front.json": b"old", "front_00.onnx": b"o0", "front_01.onnx": b"o1", "report.html": b"oh", "front_00.pt2": b"p"}
+OLD["front_02.onnx.tmp"] = b"left by a killed older stitchc"
 KEPT = {"evaluations.sqlite": b"store", "cache/f.npy": b"features", "notes.txt": b"mine"}
 NEW = {"front.json": b"new", "front_00.onnx": b"n0", "report.html": b"nh"}
 

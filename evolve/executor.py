@@ -13,6 +13,7 @@ import copy
 import multiprocessing
 import os
 import signal
+from collections.abc import Iterable
 
 from stitchc.stitch.decode import Genome
 
@@ -52,7 +53,8 @@ def _evaluate_in_worker(genome: Genome) -> Evaluation:
 
 class Executor:
     """Maps genomes to evaluations, sharing the evaluator's cache; `workers` > 1 uses processes.
-    New evaluations go to `store` (a RunStore) when one is given."""
+    New evaluations go to `store` (a RunStore) when one is given, each committed as it completes, by this
+    process only."""
 
     def __init__(self, evaluator: Evaluator, workers: int = 1, store=None):
         self.evaluator = evaluator
@@ -77,13 +79,15 @@ class Executor:
         keys = [self.evaluator.key(g) for g in genomes]
         missing = list(dict.fromkeys(k for k in keys if k not in self.evaluator.cache))
         if self.pool is not None and len(missing) > 1:
-            for key, evaluation in zip(missing, self.evaluate_many(missing)):
-                self.evaluator.cache[key] = evaluation
-        results = [self.evaluator(k) for k in keys]
-        if self.store is not None and missing:
-            self.store.add([self.evaluator.cache[k] for k in missing])
-        return results
+            done = self.evaluate_many(missing)
+        else:
+            done = (self.evaluator(k) for k in missing)
+        for key, evaluation in zip(missing, done):  # each stored (committed) as soon as it is known
+            self.evaluator.cache[key] = evaluation
+            if self.store is not None:
+                self.store.add([evaluation])
+        return [self.evaluator(k) for k in keys]
 
-    def evaluate_many(self, genomes: list[Genome]) -> list[Evaluation]:
-        """The pool's evaluations of distinct canonical genomes, in their order."""
-        return self.pool.map(_evaluate_in_worker, genomes, chunksize=1)
+    def evaluate_many(self, genomes: list[Genome]) -> Iterable[Evaluation]:
+        """The pool's evaluations of distinct canonical genomes, in their order, each as soon as it is known."""
+        return self.pool.imap(_evaluate_in_worker, genomes, chunksize=1)

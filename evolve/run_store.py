@@ -6,7 +6,10 @@ the data of every measured split, the ONNX Runtime providers when latency is tim
 genome. A rerun of the same search, or one that was interrupted, reads them back instead of evaluating again;
 since the search itself is seeded, it then retraces the same path and writes the same front, only faster. A
 rerun with other objectives (or another metric file, or other data) evaluates afresh. Stores written by an
-older schema are emptied on opening: they are a cache.
+older schema are emptied on opening: they are a cache. Each `add` is one transaction, committed at once (the
+executor adds every evaluation as it completes); only the parent process writes. Several runs may share one
+store file (`--storage`): rows are keyed as above, and SQLite's WAL lets them read and write side by side. A
+store that cannot be used is a StoreError with one line (see store_file.py).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 
 from stitchc.grammar.program import MetricSpec, ObjectiveSpec
 from stitchc.ir.runtime import providers
@@ -22,8 +24,11 @@ from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
 
 from .objectives import Evaluation, split_keys
+from .pause_points import pause_point
+from .store_file import ADVICE, StoreError, check_schema, connect, translated
 
 SCHEMA_VERSION = 2
+COLUMNS = ["search", "objectives", "genome", "vals", "macs", "params"]
 SCHEMA = """CREATE TABLE IF NOT EXISTS evaluations (
     search TEXT NOT NULL, objectives TEXT NOT NULL, genome TEXT NOT NULL, vals TEXT NOT NULL,
     macs INTEGER NOT NULL, params INTEGER NOT NULL, PRIMARY KEY (search, objectives, genome))"""
@@ -50,33 +55,68 @@ def objectives_identity(
     return digest.hexdigest()
 
 
+def check_store(path: str) -> None:
+    """Raises StoreError now (before any work) when an existing store file cannot be used; creates nothing."""
+    if os.path.lexists(path):
+        RunStore(path, "", "").close()
+
+
 class RunStore:
     def __init__(self, path: str, search: str, objectives: str):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self.connection = sqlite3.connect(path)
-        if self.connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            self.connection.execute("DROP TABLE IF EXISTS evaluations")
-            self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self.connection.execute(SCHEMA)
+        self.path = path
+        self.connection = connect(path)
+        try:
+            check_schema(self.connection, path, SCHEMA_VERSION, COLUMNS)
+            with translated(path):
+                self.connection.execute(SCHEMA)
+                self.connection.commit()
+        except StoreError:
+            self.connection.close()
+            raise
         self.search, self.objectives = search, objectives
 
     def load(self) -> dict[Genome, Evaluation]:
-        rows = self.connection.execute(
-            "SELECT genome, vals, macs, params FROM evaluations WHERE search = ? AND objectives = ?",
-            (self.search, self.objectives),
-        )
-        evaluations = (Evaluation(tuple(json.loads(g)), tuple(json.loads(v)), m, p) for g, v, m, p in rows)
+        with translated(self.path):
+            rows = self.connection.execute(
+                "SELECT genome, vals, macs, params FROM evaluations WHERE search = ? AND objectives = ?",
+                (self.search, self.objectives),
+            ).fetchall()
+        evaluations = [self._evaluation(*row) for row in rows]
         return {e.genome: e for e in evaluations}
 
+    def _evaluation(self, genome: str, values: str, macs: int, params: int) -> Evaluation:
+        """A row as an Evaluation; StoreError naming the row's genome text when a field does not decode."""
+        try:
+            decoded = Evaluation(tuple(json.loads(genome)), tuple(json.loads(values)), int(macs), int(params))
+        except (ValueError, TypeError) as error:
+            shown = str(genome)[:60]
+            raise StoreError(
+                f"{self.path}: not a stitchc store (bad row, genome '{shown}': {error}); {ADVICE}"
+            ) from None
+        if not all(isinstance(g, int) for g in decoded.genome):
+            raise StoreError(f"{self.path}: not a stitchc store (bad row, genome '{str(genome)[:60]}'); {ADVICE}")
+        return decoded
+
     def add(self, evaluations: list[Evaluation]) -> None:
-        self.connection.executemany(
-            "INSERT OR IGNORE INTO evaluations VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (self.search, self.objectives, json.dumps(list(e.genome)), json.dumps(list(e.values)), e.macs, e.params)
-                for e in evaluations
-            ],
-        )
-        self.connection.commit()
+        """Stores the evaluations in one committed transaction."""
+        with translated(self.path):
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO evaluations VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        self.search,
+                        self.objectives,
+                        json.dumps(list(e.genome)),
+                        json.dumps(list(e.values)),
+                        e.macs,
+                        e.params,
+                    )
+                    for e in evaluations
+                ],
+            )
+            self.connection.commit()
+        for _ in evaluations:
+            pause_point("evaluation")
 
     def close(self) -> None:
         self.connection.close()

@@ -14,6 +14,8 @@ from stitchc.grammar.checker import load_program
 from stitchc.grammar.diagnostics import SpecError
 from stitchc.ir.printable import printable
 
+from .store_options import add_store_options
+
 EXIT_USAGE = 2
 RESUMES = "; run the same command again to resume: the evaluations made so far are kept in the run folder"
 
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--address", help="with --executor ray: the cluster's HOST:PORT (default: a local cluster)")
     _view_options(run)
+    add_store_options(run)
     check = commands.add_parser(
         "check",
         help="check a spec without running it: names, types, and every parent's output against the metrics",
@@ -143,10 +146,12 @@ def _run(args) -> int:
         program = load_program(args.spec, no_exec)
         from stitchc.evolve.metrics.user import MetricError
         from stitchc.evolve.ray_executor import RayError
+        from stitchc.evolve.store_file import StoreError
         from stitchc.executors import executor_factory
         from stitchc.preflight import prepare, unexecuted_report
         from stitchc.progress import choose, use
         from stitchc.run import OutputError, run_program
+        from stitchc.run_lock import RunFolderError
 
         if args.command == "check":
             prepare(program, no_exec)
@@ -162,8 +167,8 @@ def _run(args) -> int:
             ):
                 view.start(f"stitchc {_version()}: running {args.spec}")
                 _choose_device(args.device)
-                run_program(program, args.out, workers, make)
-        except (OutputError, MetricError, DataError, RayError) as error:
+                run_program(program, args.out, workers, make, args.storage, args.reset_store)
+        except (OutputError, MetricError, DataError, RayError, RunFolderError, StoreError) as error:
             return _fail(error)
         except (ExecutionError, FineTuneError) as error:
             return _fail(f"{args.spec}: {error}")

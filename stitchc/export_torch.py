@@ -21,6 +21,7 @@ import torch
 from stitchc.ir import ModelLoadError, from_onnx
 from stitchc.ir.torch_lower import TorchLoweringError
 
+from .folder_swap import publish
 from .metadata import EXTRA_FILE, read
 from .report import atomic_write
 
@@ -32,15 +33,18 @@ class TorchExportError(Exception):
 
 
 def export_front(onnx_dir: str, torch_dir: str, files: list[str]) -> list[str]:
-    """Writes `<name>.pt2` in torch_dir for each `<name>.onnx` of `files` in onnx_dir (each through a
-    temporary file); removes stale front_*.pt2 files; returns the paths written."""
-    os.makedirs(torch_dir, exist_ok=True)
-    written = [export_pt2(os.path.join(onnx_dir, f), os.path.join(torch_dir, _pt2_name(f))) for f in files]
-    keep = {os.path.basename(p) for p in written}
-    for name in os.listdir(torch_dir):
-        if name.startswith("front_") and name.endswith(".pt2") and name not in keep:
-            os.remove(os.path.join(torch_dir, name))
-    return written
+    """Writes `<name>.pt2` in torch_dir for each `<name>.onnx` of `files` in onnx_dir, publishing torch_dir in
+    one swap (folder_swap.py) that also drops stale front_*.pt2 files; returns the paths written."""
+
+    def write(staging: str) -> None:
+        for name in files:
+            try:
+                export_pt2(os.path.join(onnx_dir, name), os.path.join(staging, _pt2_name(name)))
+            except TorchExportError as error:  # named by the file it would have become
+                raise TorchExportError(str(error).replace(staging, torch_dir, 1)) from None
+
+    publish(torch_dir, write, lambda name: name.startswith("front_") and name.endswith((".pt2", ".pt2.tmp")))
+    return [os.path.join(torch_dir, _pt2_name(f)) for f in files]
 
 
 def export_pt2(onnx_path: str, pt2_path: str) -> str:

@@ -12,6 +12,7 @@ import onnx
 from stitchc.evolve.hypervolume import Axis
 from stitchc.grammar.program import ObjectiveSpec
 
+from .folder_swap import publish
 from .metadata import stitchc_version, with_metadata
 
 COSTS = ("macs", "params")  # shown for every candidate, as columns of their own unless they are objectives
@@ -110,17 +111,10 @@ def write_run(
     history: list[tuple[int, int, float]],
     page: str,
 ) -> str:
-    """Writes the .onnx files (with their metadata), report.html and front.json (each through a temporary
-    file); removes stale front_*.onnx files, and every front_*.pt2 (a torch export writes them again).
+    """Publishes the run folder in one swap (folder_swap.py): the .onnx files (with their metadata),
+    report.html and front.json of this run replace those of the last one, stale front_*.onnx files and every
+    front_*.pt2 (a torch export writes them again) go; the store, the cache and other files stay.
     `history` is the hypervolume after each generation: (generation, evaluated, value)."""
-    os.makedirs(out_dir, exist_ok=True)
-    for row, model in zip(front, models):
-        model = with_metadata(model, model_metadata(search, columns, parents, row))
-        atomic_write(os.path.join(out_dir, row.label), model.SerializeToString())
-    keep = {row.label for row in front}
-    for name in os.listdir(out_dir):
-        if name.startswith("front_") and name.endswith((".onnx", ".pt2")) and name not in keep:
-            os.remove(os.path.join(out_dir, name))
     document = {
         "search": search,
         "objectives": [objective_json(o, a) for o, a in zip(columns.objectives, columns.axes)],
@@ -131,18 +125,37 @@ def write_run(
         },
         "front": [row_json(row, columns) for row in front],
     }
-    atomic_write(os.path.join(out_dir, "report.html"), page.encode())
-    path = os.path.join(out_dir, "front.json")
-    atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
-    return path
+
+    def write(folder: str) -> None:
+        for row, model in zip(front, models):
+            model = with_metadata(model, model_metadata(search, columns, parents, row))
+            atomic_write(os.path.join(folder, row.label), model.SerializeToString())
+        atomic_write(os.path.join(folder, "report.html"), page.encode())
+        atomic_write(os.path.join(folder, "front.json"), (json.dumps(document, indent=2) + "\n").encode())
+
+    publish(out_dir, write, is_published)
+    return os.path.join(out_dir, "front.json")
+
+
+def is_published(name: str) -> bool:
+    """Whether a run folder's entry is the output of the last export (what a new export replaces)."""
+    name = name.removesuffix(".tmp")
+    return name in ("front.json", "report.html") or (name.startswith("front_") and name.endswith((".onnx", ".pt2")))
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    """Writes through a temporary file beside `path`, so `path` is either the old or the whole new content."""
+    """Writes through a temporary file beside `path`, so `path` is either the old or the whole new content.
+    A failure (a full disk, a read-only file system, no permission) removes the temporary file and raises
+    OSError naming `path` with the cause."""
     temporary = path + ".tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise OSError(error.errno, error.strerror, path) from None
 
 
 def table(columns: Columns, parents: list[Row], front: list[Row]) -> str:

@@ -17,9 +17,11 @@ from stitchc.evolve.growth import grow
 from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
+from stitchc.evolve.pause_points import pause_point
 from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.reference_point import reference_axes
-from stitchc.evolve.run_store import RunStore, objectives_identity, search_identity
+from stitchc.evolve.run_store import RunStore, check_store, objectives_identity, search_identity
+from stitchc.evolve.store_file import move_aside
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
@@ -32,10 +34,12 @@ from stitchc.stitch.points import PointError
 from stitchc.stitch.similarity import CKA_SAMPLES, cka_similarity
 from stitchc.stitch.supernet import Supernet, build_supernet, model_supernet
 
+from .folder_swap import check_publishable, recover
 from .preflight import prepare
 from .progress import current, generation_record
 from .report import Columns, Row, row_json, table, write_run
 from .report_html import render
+from .run_lock import RunLocks
 
 STORE_FILE = "evaluations.sqlite"
 
@@ -56,14 +60,45 @@ def log(message: str) -> None:
 
 
 def run_program(
-    program: Program, out: str | None = None, workers: int | None = None, make_executor=Executor
+    program: Program,
+    out: str | None = None,
+    workers: int | None = None,
+    storage: str | None = None,
+    reset_store: bool = False,
+    make_executor=Executor,
 ) -> list[SearchOutcome]:
     """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
-    candidates (None: chosen from the cost of an evaluation); `make_executor(evaluator, workers, store)`
-    makes the executor (the local pool by default; stitchc.executors chooses)."""
-    for search in program.searches.values():
-        for folder in [_out_dir(program, search, out), *_torch_dirs(program, search, out)]:
-            _check_writable(folder)
+    candidates (None: chosen from the cost of an evaluation); `storage` is the store file every search shares
+    (None: each run folder's own); `reset_store` moves the stores aside first; `make_executor(evaluator,
+    workers, store)` makes the executor (the local pool by default; stitchc.executors chooses)."""
+    folders = [f for s in program.searches.values() for f in [_out_dir(program, s, out), *_torch_dirs(program, s, out)]]
+    for folder in folders:
+        _check_writable(folder)
+    with RunLocks(folders):  # a second run into these folders stops here, touching nothing
+        return _run_locked(program, folders, out, workers, storage, reset_store, make_executor)
+
+
+def _run_locked(
+    program: Program,
+    folders: list[str],
+    out: str | None,
+    workers: int | None,
+    storage: str | None,
+    reset: bool,
+    make_executor,
+) -> list[SearchOutcome]:
+    for folder in folders:
+        try:
+            check_publishable(folder)
+            recover(folder)  # a publish a killed run left half done
+        except OSError as error:
+            raise _cannot_write(error, folder) from None
+    stores = [storage or os.path.join(_out_dir(program, s, out), STORE_FILE) for s in program.searches.values()]
+    for path in dict.fromkeys(stores) if reset else ():
+        if aside := move_aside(path):
+            log(f"moved the store {path} aside to {aside}; starting afresh")
+    for path in dict.fromkeys(stores):
+        check_store(path)  # a damaged store stops the run before any work
     current().phase_start("load", "loading data and parents")
     inputs = prepare(program)
     current().phase_end(f"loaded {_count(inputs.datasets, 'data set')} and {_count(inputs.models, 'parent')}")
@@ -72,11 +107,16 @@ def run_program(
     for search in program.searches.values():
         out_dir = _out_dir(program, search, out)
         try:
-            outcomes.append(run_search(program, search, datasets, models, out_dir, workers, make_executor))
+            outcomes.append(run_search(program, search, datasets, models, out_dir, workers, storage, make_executor))
             _export_torch(outcomes[-1], _torch_dirs(program, search, out))
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
-            raise OutputError(f"{error.filename or out_dir}: cannot write ({error.strerror or error})") from None
+            raise _cannot_write(error, out_dir) from None
     return outcomes
+
+
+def _cannot_write(error: OSError, folder: str) -> OutputError:
+    """One line: the file (or else the folder) and the system's cause (no space left, read-only, ...)."""
+    return OutputError(f"{error.filename or folder}: cannot write ({error.strerror or error})")
 
 
 def run_search(
@@ -86,6 +126,7 @@ def run_search(
     models: dict[str, Graph],
     out_dir: str,
     workers: int | None = None,
+    storage: str | None = None,
     make_executor=Executor,
 ) -> SearchOutcome:
     if search.model is not None:
@@ -95,7 +136,7 @@ def run_search(
         supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part, _training(search, datasets, out_dir))
-    searched = _evolve(program, search, space, datasets, out_dir, workers, make_executor)
+    searched = _evolve(program, search, space, datasets, out_dir, workers, storage, make_executor)
     front = pareto_front(searched.archive, weights(search.objectives))
     quality = searched.history[-1][2]
     current().phase_end(
@@ -121,6 +162,7 @@ def _evolve(
     datasets: dict[str, Dataset],
     out_dir: str,
     workers: int | None,
+    storage: str | None = None,
     make_executor=Executor,
 ) -> _Searched:
     """Evaluates the parents (the reference point depends on them), then runs the seeded search; evaluations
@@ -131,7 +173,7 @@ def _evolve(
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
-    store = _open_store(out_dir, space, program, objectives, splits)
+    store = _open_store(storage or os.path.join(out_dir, STORE_FILE), space, program, objectives, splits)
     current().phase_start("search", f"search {search.name}", search.generations + 1)
     try:
         evaluate.cache.update(store.load())
@@ -158,7 +200,7 @@ def _evolve(
     finally:
         store.close()
     if reused:
-        log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
+        log(f"search {search.name}: {reused} evaluations reused from {os.path.basename(store.path)}")
     return _Searched(space, parents, axes, archive, history)
 
 
@@ -194,7 +236,7 @@ def _export(
 
 
 def _open_store(
-    out_dir: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Samples]
+    path: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Samples]
 ) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
@@ -203,7 +245,7 @@ def _open_store(
         layout.append(repr(replace(space.training.spec, span=None)))
     identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout)
     measured = objectives_identity(objectives, program.metrics, splits)
-    return RunStore(os.path.join(out_dir, STORE_FILE), identity, measured)
+    return RunStore(path, identity, measured)
 
 
 def _progress(search: SearchSpec, axes: list[Axis], history: list[tuple[int, int, float]]):
@@ -262,6 +304,7 @@ def compile_supernet(
 
 def _fit_group(supernet: Supernet, parents: dict[str, Graph], group: StitchSpec, data: Samples, own: set[str]) -> None:
     """Closed-form fit of a group's stitches, then the optional SGD refinement it asks for."""
+    pause_point("fit")  # tests kill the run here
     current().phase_start("fit", f"fitting the stitches of {group.name}", len(data))
     errors = fit_supernet(supernet, parents, data, only=own, on_batch=current().advance)
     current().phase_end(

@@ -40,6 +40,32 @@ def parent_paths():
     return (os.path.join(SPECS, "models", "digits_small.onnx"), os.path.join(SPECS, "models", "digits_wide.onnx"))
 
 
+# specs/digits.stitch made small: a search of a few seconds (16 evaluations) exporting to "out" beside the spec
+TINY = {
+    "models/": os.path.join(SPECS, "models") + "/",
+    "samples = 1024": "samples = 256",
+    "population = 48, generations = 20": "population = 8, generations = 3",
+    '"out/digits"': '"out"',
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_spec_text():
+    with open(os.path.join(SPECS, "digits.stitch")) as handle:
+        text = handle.read()
+    for old, new in TINY.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture()
+def tiny_spec(tmp_path, tiny_spec_text):
+    path = tmp_path / "tiny.stitch"
+    path.write_text(tiny_spec_text)
+    return str(path)
+
+
 @pytest.fixture()
 def parents(parent_paths):
     return stitchc.load(parent_paths[0], "a"), stitchc.load(parent_paths[1], "b")

@@ -167,7 +167,7 @@ def _run(args) -> int:
             ):
                 view.start(f"stitchc {_version()}: running {args.spec}")
                 _choose_device(args.device)
-                run_program(program, args.out, workers, make, args.storage, args.reset_store)
+                run_program(program, args.out, workers, args.storage, args.reset_store, make_executor=make)
         except (OutputError, MetricError, DataError, RayError, RunFolderError, StoreError) as error:
             return _fail(error)
         except (ExecutionError, FineTuneError) as error:

@@ -152,9 +152,10 @@ def test_two_runs_share_one_store(tiny_spec, tmp_path, capsys):
     shared = tmp_path / "shared" / "study.db"
     url = f"sqlite:///{os.path.relpath(shared)}"
     assert main(["run", tiny_spec, "--storage", url, "--out", str(tmp_path / "one")]) == 0
+    capsys.readouterr()
     assert main(["run", tiny_spec, "--storage", url, "--out", str(tmp_path / "two")]) == 0
     rows = sqlite3.connect(shared).execute("SELECT count(*) FROM evaluations").fetchone()[0]
-    assert f"search front: {rows} evaluations reused from study.db" in capsys.readouterr().err.split("wrote")[1]
+    assert f"search front: {rows} evaluations reused from study.db" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "one" / "evaluations.sqlite")
     first, second = ((tmp_path / d / "front.json").read_bytes() for d in ("one", "two"))
     assert first == second and json.loads(first)["front"]

@@ -6,7 +6,9 @@ the data of every measured split, the ONNX Runtime providers when latency is tim
 genome. A rerun of the same search, or one that was interrupted, reads them back instead of evaluating again;
 since the search itself is seeded, it then retraces the same path and writes the same front, only faster. A
 rerun with other objectives (or another metric file, or other data) evaluates afresh. Stores written by an
-older schema are emptied on opening: they are a cache.
+older schema are emptied on opening: they are a cache. Beside the evaluations, each run of a search (its
+algorithm's settings) keeps a checkpoint of its search state after every generation
+(stitchc.evolve.search_loop), so a rerun continues where the last one stopped.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ SCHEMA_VERSION = 2
 SCHEMA = """CREATE TABLE IF NOT EXISTS evaluations (
     search TEXT NOT NULL, objectives TEXT NOT NULL, genome TEXT NOT NULL, vals TEXT NOT NULL,
     macs INTEGER NOT NULL, params INTEGER NOT NULL, PRIMARY KEY (search, objectives, genome))"""
+CHECKPOINTS = """CREATE TABLE IF NOT EXISTS checkpoints (
+    search TEXT NOT NULL, objectives TEXT NOT NULL, run TEXT NOT NULL, state TEXT NOT NULL,
+    PRIMARY KEY (search, objectives, run))"""
 
 
 def search_identity(model_bytes: bytes, layout: list) -> str:
@@ -56,6 +61,7 @@ class RunStore:
         self.connection = sqlite3.connect(path)
         if self.connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             self.connection.execute("DROP TABLE IF EXISTS evaluations")
+            self.connection.execute("DROP TABLE IF EXISTS checkpoints")
             self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.connection.execute(SCHEMA)
         self.search, self.objectives = search, objectives
@@ -78,5 +84,37 @@ class RunStore:
         )
         self.connection.commit()
 
+    def checkpoint(self, run: str) -> Checkpoint:
+        """The search state checkpoint of one run of this search (`run`: the algorithm's settings)."""
+        self.connection.execute(CHECKPOINTS)
+        return Checkpoint(self, run)
+
+    def load_checkpoint(self, run: str) -> str | None:
+        row = self.connection.execute(
+            "SELECT state FROM checkpoints WHERE search = ? AND objectives = ? AND run = ?",
+            (self.search, self.objectives, run),
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_checkpoint(self, run: str, state: str) -> None:
+        """Replaces the run's checkpoint, committed at once (after the evaluations it refers to)."""
+        self.connection.execute(
+            "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)", (self.search, self.objectives, run, state)
+        )
+        self.connection.commit()
+
     def close(self) -> None:
         self.connection.close()
+
+
+class Checkpoint:
+    """One run's search state in the store: `load()` the last saved (None: none yet), `save(state)`."""
+
+    def __init__(self, store: RunStore, run: str):
+        self.store, self.run = store, run
+
+    def load(self) -> str | None:
+        return self.store.load_checkpoint(self.run)
+
+    def save(self, state: str) -> None:
+        self.store.save_checkpoint(self.run, state)

@@ -145,6 +145,20 @@ def search(
         random.setstate(outer)
 
 
+def search_run_key(algorithm: str, population: int, generations: int | None, budget: int | None, seed: int) -> str:
+    """What identifies one run of a search among the checkpoints of a run store: its algorithm's settings."""
+    return json.dumps(
+        {
+            "algorithm": algorithm,
+            "population": population,
+            "generations": generations,
+            "budget": budget,
+            "seed": seed,
+            "format": 1,
+        }
+    )
+
+
 def _stop(generation: int, generations: int | None, budgeted: _Budgeted, state: dict, stalled: int) -> str:
     if budgeted.spent:
         return "budget"

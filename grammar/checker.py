@@ -10,6 +10,7 @@ import os
 from stitchc.ir.suggest import did_you_mean
 
 from . import ast
+from .check_budget import search_budget
 from .check_data import check_data
 from .check_points import check_points
 from .check_transform import check_transform
@@ -326,10 +327,14 @@ class Checker:
                 raise self.unknown(group.span, "stitch", group.dotted, self.program.stitches)
         if len({g.dotted for g in decl.over}) != len(decl.over):
             raise self.error(decl.over[-1].span, "a stitch group is listed twice")
-        entries = self.entries(decl, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
+        allowed = {"genome", "algorithm", "objectives", "budget"}
+        entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
-        algorithm = self.call(entries["algorithm"], ("nsga2", "random"))
+        algorithm = self.call(entries["algorithm"], ("nsga2", "ga", "gomea", "random"))
+        budget = search_budget(self, entries.get("budget"), algorithm)
         population, generations = self.algorithm(algorithm)
+        if budget is not None and "generations" not in algorithm.kwargs:
+            generations = None
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
         self.program.searches[decl.name] = SearchSpec(
@@ -342,6 +347,7 @@ class Checker:
             decl.span,
             genome,
             algorithm.func.dotted,
+            budget,
         )
 
     def algorithm(self, call: ast.Call) -> tuple[int, int]:
@@ -352,7 +358,7 @@ class Checker:
             return self.int_kwarg(call, "samples", 256, minimum=1), 0
         self.only_kwargs(call, ("population", "generations", "seed"))
         population = self.int_kwarg(call, "population", 48, minimum=4)
-        if population % 4:
+        if population % 4 and call.func.dotted == "nsga2":
             span = call.kwargs["population"][1].span
             raise self.error(
                 span, f"population must be a multiple of 4 for NSGA-II tournament selection, got {population}"

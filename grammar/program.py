@@ -124,12 +124,13 @@ class SearchSpec:
     name: str
     over: tuple[str, ...]  # the stitch declarations searched together
     population: int
-    generations: int
+    generations: int | None  # None: until the budget is spent
     seed: int
     objectives: tuple[ObjectiveSpec, ...]
     span: Span
     program: GenomeProgramSpec | None = None  # None: the genome is the switches alone
-    algorithm: str = "nsga2"  # "nsga2" | "random" (random: `population` samples, no generations)
+    algorithm: str = "nsga2"  # "nsga2" | "ga" | "gomea" | "random" (random: no generations)
+    budget: int | None = None  # distinct candidates to evaluate (random: its `samples` when not set)
 
 
 @dataclass(frozen=True)

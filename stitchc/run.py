@@ -11,15 +11,18 @@ import onnx
 
 from stitchc.data import Dataset
 from stitchc.data.spill import slow_to_read, spill
+from stitchc.evolve.algorithm import Problem
+from stitchc.evolve.algorithms import make_algorithm
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
-from stitchc.evolve.hypervolume import Axis, hypervolume
-from stitchc.evolve.nsga2 import nsga2
+from stitchc.evolve.hypervolume import Axis
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
 from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.reference_point import reference_axes
 from stitchc.evolve.run_store import RunStore, objectives_identity, search_identity
+from stitchc.evolve.search_loop import SearchResult, search_run_key
+from stitchc.evolve.search_loop import search as run_algorithm
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
@@ -102,6 +105,7 @@ class _Searched:
     axes: list[Axis]  # the hypervolume's fixed reference and ideal per objective
     archive: list[Evaluation]  # every distinct candidate evaluated
     history: list[tuple[int, int, float]]  # per generation: (generation, candidates evaluated, hypervolume)
+    anytime: list[tuple[int, int, float]]  # where the hypervolume rose: (candidates evaluated, generation, value)
 
 
 def _evolve(
@@ -124,26 +128,32 @@ def _evolve(
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
-        history: list[tuple[int, int, float]] = []
         with Executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
             axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
-            archive = nsga2(
-                space.cardinalities,
-                executor.map,
-                search.population,
-                search.generations,
-                search.seed,
-                space.sample,
-                weights(objectives),
-                seeds,
-                report=_progress(search, axes, history),
-            )
+            problem = Problem(space.cardinalities, space.sample, weights(objectives), search.population, seeds)
+            problem.key, problem.axes = evaluate.key, axes
+            result = _run_algorithm(search, problem, executor.map, store)
     finally:
         store.close()
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
-    return _Searched(space, parents, axes, archive, history)
+    return _Searched(space, parents, axes, result.archive, result.history, result.anytime)
+
+
+def _run_algorithm(search: SearchSpec, problem: Problem, evaluate, store: RunStore) -> SearchResult:
+    """The spec's algorithm under its budget, checkpointed in the run store (a rerun continues from it)."""
+    generations = None if search.algorithm == "random" else search.generations
+    checkpoint = store.checkpoint(
+        search_run_key(search.algorithm, search.population, generations, search.budget, search.seed)
+    )
+    algorithm = make_algorithm(search.algorithm, search.budget)
+    report = _progress(search)
+    result = run_algorithm(algorithm, problem, evaluate, search.seed, generations, search.budget, checkpoint, report)
+    if result.resumed_from is not None:
+        done = "finished search reopened" if result.stepped == 0 else f"{result.stepped} generations run since"
+        log(f"search {search.name}: resumed from the checkpoint of generation {result.resumed_from} ({done})")
+    return result
 
 
 def _export(
@@ -167,8 +177,10 @@ def _export(
         rows.append(row)
         exported.append(model)
     columns = Columns(search.objectives, searched.axes, tests[0])
-    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history)
-    path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
+    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history, searched.anytime)
+    path = write_run(
+        out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page, searched.anytime
+    )
     print(table(columns, parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)
@@ -185,17 +197,20 @@ def _open_store(
     return RunStore(os.path.join(out_dir, STORE_FILE), identity, measured)
 
 
-def _progress(search: SearchSpec, axes: list[Axis], history: list[tuple[int, int, float]]):
-    """Records the archive's size and hypervolume after every generation (the anytime quality); logs them about
-    ten times per search."""
-    every = max(1, search.generations // 10)
+def _progress(search: SearchSpec):
+    """Logs the candidates evaluated and the hypervolume about ten times per search: every tenth of the
+    budget when there is one, else every tenth of the generations."""
+    logged = [-1]
 
-    def report(generation: int, archive: list[Evaluation]) -> None:
-        history.append((generation, len(archive), hypervolume(archive, axes)))
-        if generation % every == 0 or generation == search.generations:
-            log(
-                f"  generation {generation}/{search.generations}: {len(archive)} evaluated, hypervolume {history[-1][2]:.4f}"
-            )
+    def report(generation: int, evaluated: int, value: float) -> None:
+        if search.budget is not None:
+            tenth, total = evaluated * 10 // search.budget, f"{evaluated}/{search.budget}"
+            if tenth == logged[0]:
+                return
+            logged[0] = tenth
+            log(f"  generation {generation}: {total} evaluated, hypervolume {value:.4f}")
+        elif generation % max(1, (search.generations or 0) // 10) == 0 or generation == search.generations:
+            log(f"  generation {generation}/{search.generations}: {evaluated} evaluated, hypervolume {value:.4f}")
 
     return report
 

@@ -10,7 +10,8 @@ rule of MOEA/D). One scalar GA per direction, sharing genes with its neighbours,
 along the front instead of collapsing onto one point.
 
 The tournament and replacement are our own: DEAP's `selTournament` compares one fitness per individual, and
-here a candidate's fitness depends on the slot that judges it.
+here a candidate's fitness depends on the slot that judges it. The initial population holds distinct
+candidates (the seeds first).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import random
 from deap import tools
 
 from .algorithm import Evaluate, Problem, State, member
+from .distinct_sampling import distinct_population
 
 REPLACEMENTS = 2  # neighbours a child may replace
 
@@ -54,7 +56,7 @@ class ScalarisedGA:
         self.crossover = crossover
 
     def start(self, problem: Problem, rng: random.Random, evaluate: Evaluate) -> State:
-        genomes = problem.initial(rng)
+        genomes = distinct_population(problem, rng, problem.population)
         members = [member(g, e) for g, e in zip(genomes, evaluate(genomes))]
         return {"population": members, "weights": spread_weights(len(members), len(problem.weights), rng)}
 

@@ -15,6 +15,11 @@ Each generation:
 4. Forced improvement: a member without improvement for more than 1 + log10(n) generations mixes again with
    donors from the elitist archive, keeping only a strict improvement; failing that it becomes an archive
    member.
+5. Restart: after RESTART generations in which no member improved, the population has converged; a new one
+   of distinct random candidates, twice as large, replaces it and the elitist archive is kept (the spirit of
+   the interleaved multi-start scheme that frees MO-GOMEA of a population size).
+
+The initial population holds distinct candidates (repeats would leave optimal mixing nothing to mix).
 
 The elitist archive holds every non-dominated objective vector found (one genome each). Selection is
 implicit (acceptance), so no DEAP selection operator applies; the dominance test is our own.
@@ -26,21 +31,19 @@ import math
 import random
 
 from .algorithm import Evaluate, Problem, State, dominates, member
+from .distinct_sampling import distinct_population
 from .linkage import linkage_tree
 
 CLUSTERS = 5
+RESTART = 2  # generations without any improvement before the population restarts
+MAX_POPULATION = 512
 
 
 class GOMEA:
     name = "gomea"
 
     def start(self, problem: Problem, rng: random.Random, evaluate: Evaluate) -> State:
-        genomes = problem.initial(rng)
-        population = [member(g, e) for g, e in zip(genomes, evaluate(genomes))]
-        elite: list = []
-        for m in population:
-            _enter(problem, elite, m)
-        return {"population": population, "elite": elite, "stale": [0] * len(population)}
+        return _populate(problem, rng, evaluate, problem.population, [], 0)
 
     def step(self, problem: Problem, state: State, rng: random.Random, evaluate: Evaluate) -> State:
         population, elite = [list(m) for m in state["population"]], [list(m) for m in state["elite"]]
@@ -68,7 +71,22 @@ class GOMEA:
                 if not done[i]:
                     population[i] = list(rng.choice(elite))
                 stale[i] = 0
-        return {"population": population, "elite": elite, "stale": stale}
+        idle = 0 if any(improved) else state["idle"] + 1
+        if idle >= RESTART and not spent:  # converged: a fresh population twice as large, the archive kept
+            size = min(MAX_POPULATION, 2 * len(population))
+            return _populate(problem, rng, evaluate, size, elite, state["restarts"] + 1)
+        return {"population": population, "elite": elite, "stale": stale, "idle": idle, "restarts": state["restarts"]}
+
+
+def _populate(problem: Problem, rng: random.Random, evaluate: Evaluate, size: int, elite: list, restarts: int):
+    """A state with a new population of distinct candidates (the seeds first) and the elitist archive."""
+    genomes = distinct_population(problem, rng, size)
+    population = [member(g, e) for g, e in zip(genomes, evaluate(genomes))]
+    elite = [list(e) for e in elite]
+    for m in population:
+        _enter(problem, elite, m)
+    stale = [0] * len(population)
+    return {"population": population, "elite": elite, "stale": stale, "idle": 0, "restarts": restarts}
 
 
 def _mix(problem, population, elite, orders, donors, evaluate, keep, improved, strict: bool = False) -> bool:

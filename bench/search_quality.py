@@ -25,10 +25,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPECS = os.path.join(ROOT, "specs")
 ALGORITHMS = ("random", "nsga2", "ga", "gomea")
 POPULATION = 32
+WORKERS = 2  # evaluation processes (an MNIST candidate takes ~1 s on one core)
 # space: (spec file, edits to its text, budget of distinct evaluations)
 SPACES = {
     "digits": ("digits.stitch", (("samples = 1024", "samples = 256"),), 60),
-    "mnist": ("mnist.stitch", (("samples = 2048", "samples = 512"),), 150),
+    "mnist": ("mnist.stitch", (("samples = 2048", "samples = 512"),), 100),
     "digits3": ("digits.stitch", (("samples = 1024", "samples = 256"),), 300),
 }
 THIRD = """model c = onnx("{path}")
@@ -98,7 +99,7 @@ class Space:
         measured = objectives_identity(search.objectives, program.metrics, splits)
         self.store = RunStore(os.path.join(folder, "evaluations.sqlite"), identity, measured)
         self.evaluator.cache.update(self.store.load())
-        self.executor = Executor(self.evaluator, 1, self.store)
+        self.executor = Executor(self.evaluator, WORKERS, self.store).__enter__()
         self.search = search
         self.seeds = [self.space.parent_genome(i) for i in range(len(supernet.parents))]
         self.seeds.append(self.space.ensemble_genome())
@@ -161,6 +162,7 @@ def bench(space: str, seeds: int, cache: str) -> None:
         cells = " | ".join(spread([c[i] for c in curves]) for i in range(3))
         beats = "-" if algorithm == "random" else f"{wins}/{seeds} ({ties})"
         print(f"| {algorithm} | {min(counts)}..{max(counts)} | {cells} | {beats} |")
+    fitted.executor.__exit__(None, None, None)
     fitted.store.close()
 
 

@@ -137,7 +137,8 @@ def test_linkage_tree_merges_the_genes_that_move_together():
 def _digits(tmp_path, algorithm: str, extra: str = "") -> str:
     spec = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
     spec = spec.replace("samples = 1024", "samples = 128")
-    spec = spec.replace("algorithm  = nsga2(population = 48, generations = 20, seed = 1)", f"{algorithm}{extra}")
+    default = spec[spec.index("    algorithm  =") : spec.index("    objectives =")]
+    spec = spec.replace(default, f"    {algorithm}{extra}\n")
     path = tmp_path / "spec.stitch"
     path.write_text(spec)
     return str(path)
@@ -151,6 +152,7 @@ def test_a_spec_search_killed_mid_run_resumes_to_the_same_front(tmp_path, monkey
     whole = json.loads((tmp_path / "whole" / "front.json").read_text())
     assert whole["hypervolume"]["history"][-1]["evaluations"] == 24 >= whole["anytime"][-1]["evaluations"]
     assert whole["anytime"][-1]["hypervolume"] == whole["hypervolume"]["value"]
+    assert (tmp_path / "whole" / "report.html").read_text().count('class="anytime-evaluations"') == 1
     original, calls = Executor.map, [0]
 
     def dies(self, genomes):

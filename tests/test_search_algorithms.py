@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 
 import pytest
 
@@ -164,9 +165,29 @@ def test_a_spec_search_killed_mid_run_resumes_to_the_same_front(tmp_path, monkey
     monkeypatch.setattr(Executor, "map", dies)
     assert main(["run", path, "--out", str(tmp_path / "killed")]) == 130  # interrupted in the middle of a generation
     monkeypatch.setattr(Executor, "map", original)
+    with sqlite3.connect(tmp_path / "killed" / "evaluations.sqlite") as store:
+        committed = store.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+    assert 0 < committed < 24
+    performed = _count_evaluations(monkeypatch)
     capsys.readouterr()
     assert main(["run", path, "--out", str(tmp_path / "killed")]) == 0
     assert "resumed from the checkpoint of generation" in capsys.readouterr().err
+    assert performed == [24 - committed]  # each candidate evaluated once over the killed run and the resumed one
     assert (tmp_path / "killed" / "front.json").read_bytes() == (tmp_path / "whole" / "front.json").read_bytes()
+    performed[0] = 0
     assert main(["run", path, "--out", str(tmp_path / "killed")]) == 0
-    assert "(finished search reopened)" in capsys.readouterr().err
+    assert "(finished search reopened)" in capsys.readouterr().err and performed == [0]
+
+
+def _count_evaluations(monkeypatch) -> list[int]:
+    """Counts candidates the Evaluator builds to evaluate (in this process: digits runs on one worker)."""
+    from stitchc.evolve.objectives import Evaluator
+
+    count, original = [0], Evaluator.candidate
+
+    def counted(self, genome):
+        count[0] += 1
+        return original(self, genome)
+
+    monkeypatch.setattr(Evaluator, "candidate", counted)
+    return count

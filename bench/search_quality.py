@@ -64,7 +64,9 @@ def spec_text(space: str, cache: str) -> str:
     for old, new in edits:
         text = text.replace(old, new)
     if space == "digits3":
-        text = text.replace("search front over ab {", THIRD.format(path=third_parent(cache)) + "search front over ab, bc {")
+        text = text.replace(
+            "search front over ab {", THIRD.format(path=third_parent(cache)) + "search front over ab, bc {"
+        )
     return text
 
 

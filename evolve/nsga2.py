@@ -1,9 +1,10 @@
-"""NSGA-II over categorical genomes with DEAP, seeded and deterministic; keeps every evaluation as an archive.
+"""NSGA-II over categorical genomes with DEAP's operators, as a resumable Algorithm.
 
-The loop is ours (DEAP's built-in algorithms take no seed): binary tournament on rank and crowding
-(`selTournamentDCD`), uniform crossover, per-gene reset mutation, `selNSGA2` survival. Any number of
-objectives, each maximized or minimized (the fitness weights are +1 and -1). The random baseline is this
-loop with no generations: the initial population alone.
+Each generation: binary tournament on rank and crowding (`selTournamentDCD`), uniform crossover, per-gene
+reset mutation, `selNSGA2` survival of parents and offspring. Any number of objectives, each maximized or
+minimized (the fitness weights are +1 and -1). DEAP's operators draw from the global `random` generator,
+which the search loop seeds and checkpoints; DEAP individuals live only inside a step (the state holds
+plain genomes and values).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from deap import base, creator, tools
 
 from stitchc.stitch.decode import Genome
 
+from .algorithm import Evaluate, Problem, State, member
 from .objectives import Evaluation
+from .search_loop import search
 
 
 def individual_class(weights: tuple[float, ...]) -> type:
@@ -28,6 +31,45 @@ def individual_class(weights: tuple[float, ...]) -> type:
     return getattr(creator, f"StitchIndividual_{suffix}")
 
 
+def individuals(problem: Problem, members: list) -> list:
+    """DEAP individuals of state members [genome, values]."""
+    individual = individual_class(tuple(problem.weights))
+    made = []
+    for genome, values in members:
+        made.append(individual(genome))
+        made[-1].fitness.values = tuple(values)
+    return made
+
+
+def assess(problem: Problem, evaluate: Evaluate, genomes: list[Genome]) -> list:
+    """The genomes evaluated (a prefix once the budget is spent), as DEAP individuals."""
+    genomes = [tuple(g) for g in genomes]
+    return individuals(problem, [member(g, e) for g, e in zip(genomes, evaluate(genomes))])
+
+
+class NSGA2:
+    name = "nsga2"
+
+    def __init__(self, crossover: float = 0.9):
+        self.crossover = crossover
+
+    def start(self, problem: Problem, rng: random.Random, evaluate: Evaluate) -> State:
+        population = tools.selNSGA2(assess(problem, evaluate, problem.initial(rng)), problem.population)
+        return {"population": [[list(i), list(i.fitness.values)] for i in population]}
+
+    def step(self, problem: Problem, state: State, rng: random.Random, evaluate: Evaluate) -> State:
+        population = tools.selNSGA2(individuals(problem, state["population"]), len(state["population"]))
+        parents = tools.selTournamentDCD(population, len(population) - len(population) % 4)
+        offspring = [list(i) for i in parents]
+        for first, second in zip(offspring[::2], offspring[1::2]):
+            if rng.random() < self.crossover:
+                tools.cxUniform(first, second, 0.5)
+        for child in offspring:
+            problem.mutate(rng, child)
+        survivors = tools.selNSGA2(population + assess(problem, evaluate, offspring), problem.population)
+        return {"population": [[list(i), list(i.fitness.values)] for i in survivors]}
+
+
 def nsga2(
     cardinalities: list[int],
     evaluate: Callable[[list[Genome]], list[Evaluation]],
@@ -38,49 +80,8 @@ def nsga2(
     weights: tuple[float, ...],
     seeds: list[Genome] = (),
     crossover: float = 0.9,
-    report: Callable[[int, list[Evaluation]], None] | None = None,
 ) -> list[Evaluation]:
-    """Runs NSGA-II; `evaluate` maps a list of genomes to their evaluations (a batch per generation),
-    `sample` draws an initial genome, `weights` give each objective's direction (+1 maximize, -1 minimize),
-    `report(generation, archive)` is told after each generation.
-    Returns every distinct evaluation made (the archive the front is taken from)."""
-    state = random.getstate()
-    random.seed(seed)  # DEAP's operators draw from the global generator
-    try:
-        rng = random.Random(seed)
-        individual = individual_class(tuple(weights))
-        archive: dict[Genome, Evaluation] = {}
-
-        def assess(individuals) -> None:
-            for member, evaluation in zip(individuals, evaluate([tuple(i) for i in individuals])):
-                archive[evaluation.genome] = evaluation
-                member.fitness.values = evaluation.values
-
-        genomes = list(seeds)[:population]
-        genomes += [sample(rng) for _ in range(population - len(genomes))]
-        pop = [individual(g) for g in genomes]
-        assess(pop)
-        pop = tools.selNSGA2(pop, population)
-        if report:
-            report(0, list(archive.values()))
-        for generation in range(1, generations + 1):
-            offspring = [individual(i) for i in tools.selTournamentDCD(pop, population)]
-            for first, second in zip(offspring[::2], offspring[1::2]):
-                if rng.random() < crossover:
-                    tools.cxUniform(first, second, 0.5)
-            for child in offspring:
-                _mutate(rng, child, cardinalities)
-            assess(offspring)
-            pop = tools.selNSGA2(pop + offspring, population)
-            if report:
-                report(generation, list(archive.values()))
-        return list(archive.values())
-    finally:
-        random.setstate(state)
-
-
-def _mutate(rng: random.Random, individual: list[int], cardinalities: list[int]) -> None:
-    rate = 1.0 / len(individual)
-    for index, size in enumerate(cardinalities):
-        if size > 1 and rng.random() < rate:
-            individual[index] = (individual[index] + rng.randrange(1, size)) % size
+    """NSGA-II for `generations` generations without a budget or checkpoint; returns every distinct
+    evaluation made, in order."""
+    problem = Problem(list(cardinalities), sample, tuple(weights), population, list(seeds))
+    return search(NSGA2(crossover), problem, evaluate, seed, generations=generations).archive

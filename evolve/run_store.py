@@ -10,6 +10,8 @@ older schema are emptied on opening: they are a cache. Each `add` is one transac
 executor adds every evaluation as it completes); only the parent process writes. Several runs may share one
 store file (`--storage`): rows are keyed as above, and SQLite's WAL lets them read and write side by side. A
 store that cannot be used is a StoreError with one line (see store_file.py).
+Beside the evaluations, each run of a search (its algorithm's settings) keeps a checkpoint of its search state
+after every generation (stitchc.evolve.search_loop), so a rerun continues where the last one stopped.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ COLUMNS = ["search", "objectives", "genome", "vals", "macs", "params"]
 SCHEMA = """CREATE TABLE IF NOT EXISTS evaluations (
     search TEXT NOT NULL, objectives TEXT NOT NULL, genome TEXT NOT NULL, vals TEXT NOT NULL,
     macs INTEGER NOT NULL, params INTEGER NOT NULL, PRIMARY KEY (search, objectives, genome))"""
+CHECKPOINTS = """CREATE TABLE IF NOT EXISTS checkpoints (
+    search TEXT NOT NULL, objectives TEXT NOT NULL, run TEXT NOT NULL, state TEXT NOT NULL,
+    PRIMARY KEY (search, objectives, run))"""
 
 
 def search_identity(model_bytes: bytes, layout: list) -> str:
@@ -118,5 +123,40 @@ class RunStore:
         for _ in evaluations:
             pause_point("evaluation")
 
+    def checkpoint(self, run: str) -> Checkpoint:
+        """The search state checkpoint of one run of this search (`run`: the algorithm's settings)."""
+        with translated(self.path):
+            self.connection.execute(CHECKPOINTS)
+        return Checkpoint(self, run)
+
+    def load_checkpoint(self, run: str) -> str | None:
+        with translated(self.path):
+            row = self.connection.execute(
+                "SELECT state FROM checkpoints WHERE search = ? AND objectives = ? AND run = ?",
+                (self.search, self.objectives, run),
+            ).fetchone()
+        return row[0] if row else None
+
+    def save_checkpoint(self, run: str, state: str) -> None:
+        """Replaces the run's checkpoint, committed at once (after the evaluations it refers to)."""
+        with translated(self.path):
+            self.connection.execute(
+                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)", (self.search, self.objectives, run, state)
+            )
+            self.connection.commit()
+
     def close(self) -> None:
         self.connection.close()
+
+
+class Checkpoint:
+    """One run's search state in the store: `load()` the last saved (None: none yet), `save(state)`."""
+
+    def __init__(self, store: RunStore, run: str):
+        self.store, self.run = store, run
+
+    def load(self) -> str | None:
+        return self.store.load_checkpoint(self.run)
+
+    def save(self, state: str) -> None:
+        self.store.save_checkpoint(self.run, state)

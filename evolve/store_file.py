@@ -73,7 +73,7 @@ def check_schema(connection: sqlite3.Connection, path: str, version: int, column
         tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         if found > version:
             raise StoreError(f"{path}: written by a newer stitchc (store schema {found}, this one reads {version})")
-        if found == 0 and set(tables) - {"evaluations"}:
+        if found == 0 and set(tables) - {"evaluations", "checkpoints"}:
             raise StoreError(f"{path}: not a stitchc store (it holds tables {', '.join(sorted(tables))}); {ADVICE}")
         if found == version and "evaluations" in tables:
             has = [row[1] for row in connection.execute("PRAGMA table_info(evaluations)")]
@@ -82,6 +82,7 @@ def check_schema(connection: sqlite3.Connection, path: str, version: int, column
                 raise StoreError(f"{path}: not a stitchc store ({cause}); {ADVICE}")
         if found != version:
             connection.execute("DROP TABLE IF EXISTS evaluations")
+            connection.execute("DROP TABLE IF EXISTS checkpoints")
             connection.execute(f"PRAGMA user_version = {version}")
 
 

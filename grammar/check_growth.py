@@ -6,10 +6,14 @@ from . import ast
 from .program import GenomeProgramSpec, GrowthSpec
 
 
-def check_growth(checker, call: ast.Call, genome: GenomeProgramSpec | None) -> GrowthSpec:
+def check_growth(checker, call: ast.Call, genome: GenomeProgramSpec | None, budget: ast.Expr | None) -> GrowthSpec:
     checker.only_kwargs(call, ("patience", "min_gain", "seed"))
     if genome is None:
         raise checker.error(call.span, "grow() adds program steps: give the search `genome = program(...)`")
+    if budget is not None:
+        raise checker.error(
+            budget.span, "grow() stops by its own policy (patience, min_gain, the program's length): remove `budget`"
+        )
     min_gain = 0.0
     if "min_gain" in call.kwargs:
         value = call.kwargs["min_gain"][1]

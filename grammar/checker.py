@@ -10,6 +10,7 @@ import os
 from stitchc.ir.suggest import did_you_mean
 
 from . import ast
+from .check_budget import search_budget
 from .check_data import check_data
 from .check_growth import check_growth
 from .check_points import check_points
@@ -339,7 +340,7 @@ class Checker:
     def search(self, decl: ast.SearchDecl) -> None:
         self.declare(decl.span, decl.name)
         model = self.searched_model(decl)
-        allowed = {"genome", "algorithm", "objectives", "train"}
+        allowed = {"genome", "algorithm", "objectives", "train", "budget"}
         entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
         if model is not None and genome is None:
@@ -348,9 +349,14 @@ class Checker:
                 f"search '{decl.name}' over model '{model}' has nothing to search",
                 "give it program genes: genome = program(widen, deepen, max = 4)",
             )
-        algorithm = self.call(entries["algorithm"], ("nsga2", "random", "grow"))
-        growth = check_growth(self, algorithm, genome) if algorithm.func.dotted == "grow" else None
+        algorithm = self.call(entries["algorithm"], ("nsga2", "ga", "gomea", "random", "grow"))
+        growth = (
+            check_growth(self, algorithm, genome, entries.get("budget")) if algorithm.func.dotted == "grow" else None
+        )
+        budget = search_budget(self, entries.get("budget"), algorithm)
         population, generations = self.algorithm(algorithm) if growth is None else (1, genome.max_length)
+        if budget is not None and "generations" not in algorithm.kwargs:
+            generations = None
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
         self.program.searches[decl.name] = SearchSpec(
@@ -366,6 +372,7 @@ class Checker:
             check_train(self, entries["train"]) if "train" in entries else None,
             model,
             growth,
+            budget,
         )
 
     def searched_model(self, decl: ast.SearchDecl) -> str | None:
@@ -388,7 +395,7 @@ class Checker:
             return self.int_kwarg(call, "samples", 256, minimum=1), 0
         self.only_kwargs(call, ("population", "generations", "seed"))
         population = self.int_kwarg(call, "population", 48, minimum=4)
-        if population % 4:
+        if population % 4 and call.func.dotted == "nsga2":
             span = call.kwargs["population"][1].span
             raise self.error(
                 span, f"population must be a multiple of 4 for NSGA-II tournament selection, got {population}"

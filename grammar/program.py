@@ -149,15 +149,16 @@ class SearchSpec:
     name: str
     over: tuple[str, ...]  # the stitch declarations searched together
     population: int
-    generations: int
+    generations: int | None  # None: until the budget is spent
     seed: int
     objectives: tuple[ObjectiveSpec, ...]
     span: Span
     program: GenomeProgramSpec | None = None  # None: the genome is the switches alone
-    algorithm: str = "nsga2"  # "nsga2" | "random" (random: `population` samples, no generations)
+    algorithm: str = "nsga2"  # "nsga2" | "ga" | "gomea" | "random" | "grow" (random, grow: no generations)
     train: TrainSpec | None = None  # None: candidates are evaluated as decoded
     model: str | None = None  # set for a search over one model (`over` is then that model, not stitch groups)
     growth: GrowthSpec | None = None  # set when the algorithm is `grow`
+    budget: int | None = None  # distinct candidates to evaluate (random: its `samples` when not set)
 
 
 @dataclass(frozen=True)

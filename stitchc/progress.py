@@ -40,21 +40,39 @@ class Generation:
     """The state of a search after one generation."""
 
     generation: int
-    generations: int
+    generations: int | None  # None: the search runs until its budget
     evaluated: int  # distinct candidates so far (reused ones included)
     best: dict[str, float]  # objective label -> best value so far
     hypervolume: float
+    budget: int | None = None  # distinct candidates the search may evaluate
+
+    @property
+    def done(self) -> tuple[int, int]:
+        """(done, total) in the unit the search is bounded by: candidates under a budget, else generations."""
+        if self.budget is not None:
+            return self.evaluated, self.budget
+        return self.generation, self.generations or 0
+
+    def __str__(self) -> str:
+        if self.budget is not None:
+            return f"generation {self.generation}"
+        return f"generation {self.generation}/{self.generations}"
 
 
 def generation_record(
-    generation: int, generations: int, archive: list[Evaluation], objectives, hypervolume: float
+    generation: int,
+    generations: int | None,
+    archive: list[Evaluation],
+    objectives,
+    hypervolume: float,
+    budget: int | None = None,
 ) -> Generation:
     """The record of a generation: the archive's size and the best value of each objective in it."""
     best = {}
     for index, objective in enumerate(objectives):
         pick = max if objective.direction == "maximize" else min
         best[objective.label] = pick(e.values[index] for e in archive) if archive else float("nan")
-    return Generation(generation, generations, len(archive), best, hypervolume)
+    return Generation(generation, generations, len(archive), best, hypervolume, budget)
 
 
 class Progress:
@@ -66,7 +84,7 @@ class Progress:
         self.started = self.phase_started = time.perf_counter()
         self.completed, self.total = 0, None
         self.first: tuple[float, int] | None = None  # (time, evaluated) at the search's first generation
-        self.first_generation = 0
+        self.first_done = 0
 
     def start(self, title: str) -> None:
         """The run begins."""
@@ -74,14 +92,15 @@ class Progress:
     def phase_start(self, phase: str, description: str, total: int | None = None) -> None:
         self.name, self.phase, self.completed, self.total = phase, description, 0, total
         self.phase_started, self.first = time.perf_counter(), None
+        self.logged = -1  # the tenth of the search last logged (Lines)
 
     def advance(self, steps: int = 1) -> None:
         self.completed += steps
 
     def generation(self, record: Generation) -> None:
-        self.completed = record.generation + 1
+        self.completed = record.done[0] + 1
         if self.first is None:
-            self.first, self.first_generation = (time.perf_counter(), record.evaluated), record.generation
+            self.first, self.first_done = (time.perf_counter(), record.evaluated), record.done[0]
 
     def phase_end(self, detail: str = "") -> None:
         """The phase is over; `detail` says what it did."""
@@ -114,10 +133,11 @@ class Progress:
     def eta(self, record: Generation) -> float | None:
         """Seconds left in the search at the pace of the generations after the first (which also starts the
         workers and evaluates the parents); None before the second and after the last."""
-        done = record.generation - (self.first_generation if self.first else record.generation)
-        if done <= 0 or record.generation >= record.generations:
+        position, total = record.done
+        done = position - (self.first_done if self.first else position)
+        if done <= 0 or position >= total:
             return None
-        return (time.perf_counter() - self.first[0]) / done * (record.generations - record.generation)
+        return (time.perf_counter() - self.first[0]) / done * (total - position)
 
 
 def describe(record: Generation, rate: float, eta: float | None) -> str:
@@ -165,12 +185,11 @@ class Lines(Progress):
 
     def generation(self, record: Generation) -> None:
         super().generation(record)
-        every = max(1, record.generations // GENERATION_LINES)
-        if record.generation % every == 0 or record.generation == record.generations:
-            eta = self.eta(record)
-            self.print(
-                f"  generation {record.generation}/{record.generations}: {describe(record, self.rate(record), eta)}"
-            )
+        position, total = record.done
+        tenth = position * GENERATION_LINES // max(total, 1)
+        if tenth != self.logged or position >= total:
+            self.logged = tenth
+            self.print(f"  {record}: {describe(record, self.rate(record), self.eta(record))}")
 
     def show_end(self, detail: str) -> None:
         if self.title:
@@ -236,8 +255,8 @@ class Terminal(Lines):
         if self.task is not None:
             self.bars.update(
                 self.task,
-                completed=record.generation + 1,
-                total=record.generations + 1,
+                completed=record.done[0] + 1,
+                total=record.done[1] + 1,
                 info=describe(record, self.rate(record), eta),
             )
 

@@ -164,6 +164,24 @@ def _anytime(history: list[tuple[int, int, float]]) -> str:
     return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(svg)}</svg>'
 
 
+def _anytime_by_evaluation(anytime: list[tuple[int, int, float]], evaluated: int) -> str:
+    """The hypervolume as a step function of the distinct candidates evaluated (it rises only at a new
+    candidate that improves the front), to the last candidate evaluated."""
+    if not anytime:
+        return ""
+    width, height = SMALL
+    across = _Scale.fit([float(anytime[0][0]), float(max(evaluated, anytime[-1][0]))], False, MARGIN, width - MARGIN)
+    up = _Scale.fit([v for _, _, v in anytime], False, height - MARGIN, MARGIN)
+    steps = [(anytime[0][0], anytime[0][2])]
+    for (n, _, v), (_, _, before) in zip(anytime[1:], anytime):
+        steps += [(n, before), (n, v)]
+    steps.append((max(evaluated, anytime[-1][0]), anytime[-1][2]))
+    points = " ".join(f"{across(n):.1f},{up(v):.1f}" for n, v in steps)
+    svg = _axes(across, up, "distinct candidates evaluated", "hypervolume", width, height)
+    svg.append(f'<polyline class="anytime-evaluations" points="{points}" fill="none" stroke="#bf5f1f"/>')
+    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(svg)}</svg>'
+
+
 def _table_row(columns: Columns, row: Row) -> str:
     choices = ", ".join([f"{k}={v}" for k, v in row.choices.items()] + list(row.program))
     cells = "".join(f"<td>{cell}</td>" for cell in columns.cells(row))
@@ -179,9 +197,11 @@ def render(
     history: list[tuple[int, int, float]],
     models: list | None = None,
     files: list[str] = (),
+    anytime: list[tuple[int, int, float]] = (),
 ) -> str:
     """The page; `history` is the hypervolume after each generation: (generation, evaluated, value); `models`
-    the front's ONNX models (drawn when given); `files` more files of the run folder to link to."""
+    the front's ONNX models (drawn when given); `files` more files of the run folder to link to; `anytime` where
+    the hypervolume rose: (distinct evaluations, generation, value)."""
     count = len(columns.objectives)
     pairs = [(y, x) for y in range(count) for x in range(y + 1, count)]
     size = LARGE if count == 2 else SMALL
@@ -198,6 +218,7 @@ Hypervolume ({count} objectives, each between a fixed reference and ideal; see f
 {plots}
 <h2>Hypervolume as the search went on</h2>
 {_anytime(history)}
+{_anytime_by_evaluation(list(anytime), len(archive))}
 <table><tr><th>model</th>{header}<th>choices</th></tr>
 {rows}</table>
 <h2>Files</h2>

@@ -9,18 +9,21 @@ import onnx
 
 from stitchc.data import Dataset
 from stitchc.data.spill import slow_to_read, spill
+from stitchc.evolve.algorithm import Problem
+from stitchc.evolve.algorithms import make_algorithm
 from stitchc.evolve.candidate_training import CandidateTraining
 from stitchc.evolve.executor import Executor, auto_workers
 from stitchc.evolve.front import pareto_front
 from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.growth import grow
 from stitchc.evolve.hypervolume import Axis, hypervolume
-from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
 from stitchc.evolve.pause_points import pause_point
 from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.reference_point import reference_axes
 from stitchc.evolve.run_store import RunStore, check_store, objectives_identity, search_identity
+from stitchc.evolve.search_loop import SearchResult, search_run_key
+from stitchc.evolve.search_loop import search as run_algorithm
 from stitchc.evolve.store_file import move_aside
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
@@ -153,6 +156,7 @@ class _Searched:
     axes: list[Axis]  # the hypervolume's fixed reference and ideal per objective
     archive: list[Evaluation]  # every distinct candidate evaluated
     history: list[tuple[int, int, float]]  # per generation: (generation, candidates evaluated, hypervolume)
+    anytime: list[tuple[int, int, float]]  # where the hypervolume rose: (candidates evaluated, generation, value)
 
 
 def _evolve(
@@ -174,34 +178,52 @@ def _evolve(
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
     store = _open_store(storage or os.path.join(out_dir, STORE_FILE), space, program, objectives, splits)
-    current().phase_start("search", f"search {search.name}", search.generations + 1)
+    current().phase_start("search", f"search {search.name}", search.budget or (search.generations or 0) + 1)
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
-        history: list[tuple[int, int, float]] = []
         with make_executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
             axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
-            report = _progress(search, axes, history)
             if search.growth is not None:
-                archive = grow(space, executor.map, weights(objectives), search.growth, report)
+                result = _grow(search, space, executor.map, axes)
             else:
-                archive = nsga2(
-                    space.cardinalities,
-                    executor.map,
-                    search.population,
-                    search.generations,
-                    search.seed,
-                    space.sample,
-                    weights(objectives),
-                    seeds,
-                    report=report,
-                )
+                problem = Problem(space.cardinalities, space.sample, weights(objectives), search.population, seeds)
+                problem.key, problem.axes = evaluate.key, axes
+                result = _run_algorithm(search, problem, executor.map, store)
     finally:
         store.close()
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {os.path.basename(store.path)}")
-    return _Searched(space, parents, axes, archive, history)
+    return _Searched(space, parents, axes, result.archive, result.history, result.anytime)
+
+
+def _grow(search: SearchSpec, space: GenomeSpace, evaluate, axes: list[Axis]) -> SearchResult:
+    """The growth search (evolve/growth.py), with the hypervolume recorded after each step."""
+    history: list[tuple[int, int, float]] = []
+    report = _progress(search)
+
+    def step(generation: int, archive: list[Evaluation]) -> None:
+        history.append((generation, len(archive), hypervolume(archive, axes)))
+        report(generation, archive, history[-1][2])
+
+    archive = grow(space, evaluate, weights(search.objectives), search.growth, step)
+    return SearchResult(archive, history, [(n, g, v) for g, n, v in history], len(history), None, "growth stopped")
+
+
+def _run_algorithm(search: SearchSpec, problem: Problem, evaluate, store: RunStore) -> SearchResult:
+    """The spec's algorithm under its budget, checkpointed in the run store (a rerun continues from it)."""
+    generations = None if search.algorithm == "random" else search.generations
+    checkpoint = store.checkpoint(
+        search_run_key(search.algorithm, search.population, generations, search.budget, search.seed)
+    )
+    algorithm = make_algorithm(search.algorithm, search.budget)
+    report = _progress(search)
+    result = run_algorithm(algorithm, problem, evaluate, search.seed, generations, search.budget, checkpoint, report)
+    if result.resumed_from is not None:
+        done = "finished search reopened" if result.stepped == 0 else f"{result.stepped} generations run since"
+        log(f"search {search.name}: resumed from the checkpoint of generation {result.resumed_from} ({done})")
+    return result
 
 
 def _export(
@@ -227,8 +249,12 @@ def _export(
         exported.append(model)
         current().advance()
     columns = Columns(search.objectives, searched.axes, tests[0])
-    page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history, exported)
-    path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
+    page = render(
+        search.name, columns, searched.archive, parent_rows, rows, searched.history, exported, (), searched.anytime
+    )
+    path = write_run(
+        out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page, searched.anytime
+    )
     current().phase_end(f"measured {len(rows)} front models on the test split")
     files = [path, os.path.join(out_dir, "report.html"), *(os.path.join(out_dir, row.label) for row in rows)]
     current().summary(table(columns, parent_rows, rows), files, [row_json(row, columns) for row in rows])
@@ -248,15 +274,13 @@ def _open_store(
     return RunStore(path, identity, measured)
 
 
-def _progress(search: SearchSpec, axes: list[Axis], history: list[tuple[int, int, float]]):
-    """Records the archive's size and hypervolume after every generation (the anytime quality); tells the live
-    view."""
+def _progress(search: SearchSpec):
+    """Tells the live view after every generation: the candidates evaluated, the best of each objective, the
+    hypervolume."""
 
-    def report(generation: int, archive: list[Evaluation]) -> None:
-        history.append((generation, len(archive), hypervolume(archive, axes)))
-        current().generation(
-            generation_record(generation, search.generations, archive, search.objectives, history[-1][2])
-        )
+    def report(generation: int, archive: list[Evaluation], value: float) -> None:
+        record = generation_record(generation, search.generations, archive, search.objectives, value, search.budget)
+        current().generation(record)
 
     return report
 

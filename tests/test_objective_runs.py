@@ -115,7 +115,7 @@ def test_terminal_table_and_report_show_every_objective(three, capsys):
     assert header == ["model", "f1(digits.val)", "loss(digits.val)", "params", "f1(digits.test)",
                       "loss(digits.test)", "macs", "choices"]  # fmt: skip
     page = (three / "report.html").read_text()
-    assert page.count("<svg") == 3 + 1 + len(document["front"])  # a plot per pair, the hypervolume, the networks
+    assert page.count("<svg") == 3 + 2 + len(document["front"])  # a plot per pair, two hypervolume plots, networks
     assert page.count('class="front"') == 3 * len(document["front"])
     assert page.count('class="parent"') == 3 * len(document["parents"])
     for label in header[1:-1]:

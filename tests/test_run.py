@@ -115,10 +115,12 @@ def _assert_a_hybrid_no_parent_dominates(document: dict) -> None:
 
 
 def test_a_small_mnist_search_finds_a_hybrid_no_parent_dominates(tmp_path):
-    """specs/mnist.stitch at a quarter of its fit samples and a sixth of its evaluations: the claim still holds."""
+    """specs/mnist.stitch at a quarter of its fit samples and 40% of its evaluations: the claim still holds."""
     text = open(os.path.join(SPECS, "mnist.stitch"), encoding="utf-8").read()
-    small = text.replace("samples = 2048", "samples = 512").replace(
-        "population = 64, generations = 25", "population = 16, generations = 6"
+    small = (
+        text.replace("samples = 2048", "samples = 512")
+        .replace("population = 32, seed", "population = 16, seed")
+        .replace("budget     = 100", "budget     = 40")
     )
     assert small != text
     _assert_a_hybrid_no_parent_dominates(_mnist_front(tmp_path, small))
@@ -222,7 +224,7 @@ def test_random_search_is_a_baseline_against_nsga2(tmp_path):
     spec = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
     path = tmp_path / "random.stitch"
     path.write_text(
-        spec.replace("nsga2(population = 48, generations = 20, seed = 1)", "random(samples = 40, seed = 1)")
+        spec.replace("nsga2(population = 32, seed = 1)", "random(seed = 1)").replace("budget     = 60", "budget = 40")
     )
     assert main(["run", str(path), "--out", str(tmp_path / "random")]) == 0
     document = _front(tmp_path / "random")
@@ -254,7 +256,7 @@ def test_refinement_from_a_spec(tmp_path, loss, capsys):
         "fit    = digits.train(samples = 1024)",
         f"fit    = digits.train(samples = 128)\n    refine = sgd(loss = {loss}, epochs = 1, lr = 1e-3)",
     )
-    spec = spec.replace("nsga2(population = 48, generations = 20, seed = 1)", "random(samples = 8, seed = 1)")
+    spec = spec.replace("nsga2(population = 32, seed = 1)", "random(seed = 1)").replace("budget     = 60", "budget = 8")
     path = tmp_path / "refine.stitch"
     path.write_text(spec)
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0

@@ -48,6 +48,17 @@ CASES = [
     ),
     ("generations = 1", "generations = -3", "12:54: error: 'generations' must be at least 0, got -3"),
     ("nsga2(", "nsga3(", "12:18: error: unknown function 'nsga3'"),
+    ("genome     = switches", "budget     = 0", "11:18: error: 'budget' must be at least 1, got 0"),
+    (
+        "genome     = switches",
+        "budget     = 2.5",
+        "11:18: error: 'budget' must be an integer (distinct candidates to evaluate)",
+    ),
+    (
+        "nsga2(population = 8, generations = 1, seed = 1)",
+        "random(samples = 8, seed = 1)\n    budget     = 8",
+        "12:25: error: random() takes `samples` or the search's `budget`, not both",
+    ),
     ("minimize macs", "minimize flops", "13:59: error: unknown metric 'flops'"),
     ("minimize macs", "maximize macs", "13:50: error: macs can only be minimized"),
     (

@@ -40,6 +40,7 @@ class StoredRun:
     parents: list[Row]
     front: list[Row]
     history: list[tuple[int, int, float]]
+    anytime: list[tuple[int, int, float]]  # where the hypervolume rose: (distinct evaluations, generation, value)
 
 
 def objective(label: str, direction: str) -> ObjectiveSpec:
@@ -84,7 +85,8 @@ def _stored(document: dict) -> StoredRun:
     ]
     front = [_row(point["file"], point, columns) for point in document["front"]]
     history = [(h["generation"], h["evaluations"], h["value"]) for h in document["hypervolume"]["history"]]
-    return StoredRun(document["search"], columns, parents, front, history)
+    anytime = [(a["evaluations"], a["generation"], a["hypervolume"]) for a in document.get("anytime", [])]
+    return StoredRun(document["search"], columns, parents, front, history, anytime)
 
 
 def _row(label: str, point: dict, columns: Columns) -> Row:
@@ -138,7 +140,9 @@ def rewrite_report(folder: str) -> str:
         except (OSError, DecodeError) as error:
             raise RunFolderError(f"{os.path.join(folder, row.label)}: cannot read the model ({error})") from None
     extra = sorted(name for name in os.listdir(folder) if name.endswith(".pt2"))
-    page = render(run.search, run.columns, archive(folder, run), run.parents, run.front, run.history, models, extra)
+    page = render(
+        run.search, run.columns, archive(folder, run), run.parents, run.front, run.history, models, extra, run.anytime
+    )
     path = os.path.join(folder, PAGE)
     atomic_write(path, page.encode())
     return path

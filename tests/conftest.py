@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import onnx
@@ -44,7 +45,8 @@ def parent_paths():
 TINY = {
     "models/": os.path.join(SPECS, "models") + "/",
     "samples = 1024": "samples = 256",
-    "population = 48, generations = 20": "population = 8, generations = 3",
+    "population = 32, seed = 1)": "population = 8, seed = 1)",
+    "budget     = 60": "budget     = 16",
     '"out/digits"': '"out"',
 }
 
@@ -222,7 +224,7 @@ def small_spec(tmp_path_factory):
     def write(algorithm: str = "nsga2(population = 8, generations = 2, seed = 1)") -> str:
         text = open(os.path.join(SPECS, "digits.stitch")).read().replace('"models/', f'"{SPECS}/models/')
         text = text.replace("samples = 1024", "samples = 128")
-        text = text.replace("nsga2(population = 48, generations = 20, seed = 1)", algorithm)
+        text = re.sub(r"algorithm  = .*\n    budget .*\n", f"algorithm = {algorithm}\n", text)
         path = tmp_path_factory.mktemp("spec") / "small.stitch"
         path.write_text(text)
         return str(path)

@@ -19,7 +19,11 @@ ray = pytest.importorskip("ray")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPECS = os.path.join(ROOT, "specs")
-SMALL = {"population = 48, generations = 20": "population = 16, generations = 3", "samples = 1024": "samples = 256"}
+SMALL = {
+    "population = 32, seed = 1)": "population = 16, seed = 1)",
+    "budget     = 60": "budget     = 24",
+    "samples = 1024": "samples = 256",
+}
 
 
 def _compare():

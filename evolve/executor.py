@@ -16,6 +16,7 @@ import os
 from stitchc.stitch.decode import Genome
 
 from .objectives import Evaluation, Evaluator
+from .shared_evaluation import ScoreTask
 from .space_recipe import SpaceRecipe
 
 _worker_evaluator: Evaluator | None = None
@@ -41,9 +42,14 @@ def _evaluate_in_worker(genome: Genome) -> Evaluation:
     return _worker_evaluator(genome)
 
 
+def _scores_in_worker(task: ScoreTask):
+    return _worker_evaluator.scores(task)
+
+
 class Executor:
     """Maps genomes to evaluations, sharing the evaluator's cache; `workers` > 1 uses processes.
-    New evaluations go to `store` (a RunStore) when one is given."""
+    New evaluations go to `store` (a RunStore) when one is given. With a shared evaluator, the missing genomes
+    of a call are scored together, the workers sharding the samples (see stitchc.evolve.shared_evaluation)."""
 
     def __init__(self, evaluator: Evaluator, workers: int = 1, store=None):
         self.evaluator = evaluator
@@ -68,9 +74,16 @@ class Executor:
     def map(self, genomes: list[Genome]) -> list[Evaluation]:
         keys = [self.evaluator.key(g) for g in genomes]
         missing = list(dict.fromkeys(k for k in keys if k not in self.evaluator.cache))
-        if self.pool is not None and len(missing) > 1:
-            for key, evaluation in zip(missing, self.pool.map(_evaluate_in_worker, missing, chunksize=1)):
-                self.evaluator.cache[key] = evaluation
+        if self.evaluator.shared and missing:
+            tasks = self.evaluator.score_tasks(missing, self.workers)
+            pooled = self.pool is not None and len(tasks) > 1
+            results = (
+                self.pool.map(_scores_in_worker, tasks, chunksize=1) if pooled else map(self.evaluator.scores, tasks)
+            )
+            self.evaluator.complete(missing, tasks, list(results))
+        elif self.pool is not None and len(missing) > 1:
+            for evaluation in self.pool.map(_evaluate_in_worker, missing, chunksize=1):
+                self.evaluator.keep(evaluation)
         results = [self.evaluator(k) for k in keys]
         if self.store is not None and missing:
             self.store.add([self.evaluator.cache[k] for k in missing])

@@ -1,0 +1,118 @@
+"""Shared evaluation against one ONNX Runtime session per candidate: the MNIST search, same seed, side by side.
+
+    python bench/eval_engine.py [--generations 25] [--workers 1] [--run /tmp/stitchc-engine]
+
+Compiles and fits specs/mnist.stitch once (features cached in the run folder), then runs its NSGA-II search
+twice in this process with the same seed: every candidate alone (one session each), then shared (each batch of
+candidates merged into population graphs). Prints the seconds of search per candidate and the ratio, the MACs
+computed and the ratio, and whether the two archives are identical (genomes, objective values, MACs). Then, in a
+fresh process per mode, the peak RSS of evaluating one population of 48 random candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPEC = os.path.join(ROOT, "specs", "mnist.stitch")
+
+
+def mnist_search(run: str):
+    """(genome space, search spec, splits, metrics) of specs/mnist.stitch, its supernet fitted."""
+    from stitchc.evolve.genome_space import GenomeSpace
+    from stitchc.evolve.objectives import split_keys
+    from stitchc.grammar.checker import load_program
+    from stitchc.preflight import prepare
+    from stitchc.run import compile_supernet
+
+    program = load_program(SPEC)
+    search = program.searches["front"]
+    inputs = prepare(program)
+    groups = [program.stitches[name] for name in search.over]
+    supernet = compile_supernet(program, search, groups, inputs.datasets, inputs.models, run)
+    splits = {key: inputs.datasets[key[0]].split(key[1]) for key in split_keys(search.objectives)}
+    return GenomeSpace(supernet), search, splits, program.metrics
+
+
+def search_once(space, search, splits, metrics, shared: bool, generations: int, workers: int):
+    """(archive sorted by genome, seconds, evaluator stats) of one seeded NSGA-II run."""
+    from stitchc.evolve.executor import Executor
+    from stitchc.evolve.nsga2 import nsga2
+    from stitchc.evolve.objectives import Evaluator, weights
+
+    evaluator = Evaluator(space, search.objectives, splits, metrics, shared=shared)
+    seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
+    started = time.perf_counter()
+    with Executor(evaluator, workers) as executor:
+        archive = nsga2(
+            space.cardinalities,
+            executor.map,
+            search.population,
+            generations,
+            search.seed,
+            space.sample,
+            weights(search.objectives),
+            seeds,
+        )
+    seconds = time.perf_counter() - started
+    return sorted(archive, key=lambda e: e.genome), seconds, evaluator.stats
+
+
+def peak(run: str, shared: bool, population: int) -> None:
+    """In this process: RSS before and after evaluating `population` random genomes of the MNIST space."""
+    from stitchc.evolve.executor import Executor
+    from stitchc.evolve.objectives import Evaluator
+
+    space, search, splits, metrics = mnist_search(run)
+    rng = random.Random(7)
+    genomes = [space.sample(rng) for _ in range(population)]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    with Executor(Evaluator(space, search.objectives, splits, metrics, shared=shared)) as executor:
+        executor.map(genomes)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    mode = "shared" if shared else "alone "
+    print(f"{mode} population {population}: peak RSS {before:.0f} MiB before, {after:.0f} MiB after ({seconds:.1f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generations", type=int, default=25)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--run", default="/tmp/stitchc-engine")
+    parser.add_argument("--peak", type=int, default=48, help="population of the peak-memory measure (0: skip)")
+    parser.add_argument("--peak-mode", choices=["shared", "alone"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peak_mode:
+        peak(args.run, args.peak_mode == "shared", args.peak)
+        return
+    space, search, splits, metrics = mnist_search(args.run)
+    runs = {}
+    for shared in (False, True):
+        runs[shared] = search_once(space, search, splits, metrics, shared, args.generations, args.workers)
+        archive, seconds, stats = runs[shared]
+        mode = "shared" if shared else "alone "
+        print(
+            f"{mode}: {len(archive)} candidates in {seconds:.1f} s ({1000 * seconds / len(archive):.1f} ms each), "
+            f"{stats.macs_done / 1e9:.1f} GMAC computed of {stats.macs_needed / 1e9:.1f} GMAC needed",
+            flush=True,
+        )
+    (alone, t_alone, s_alone), (shared, t_shared, s_shared) = runs[False], runs[True]
+    print(f"time per candidate: {t_alone / len(alone) / (t_shared / len(shared)):.2f}x faster shared")
+    print(f"MACs computed: {s_alone.macs_done / s_shared.macs_done:.2f}x fewer shared")
+    print(f"identical archives (genomes, objective values, MACs): {alone == shared}")
+    if args.peak:
+        for mode in ("alone", "shared"):
+            command = [sys.executable, __file__, "--run", args.run, "--peak", str(args.peak), "--peak-mode", mode]
+            subprocess.run(command, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -109,10 +109,12 @@ def write_run(
     models: list[onnx.ModelProto],
     history: list[tuple[int, int, float]],
     page: str,
+    stats: dict | None = None,
 ) -> str:
     """Writes the .onnx files (with their metadata), report.html and front.json (each through a temporary
     file); removes stale front_*.onnx files, and every front_*.pt2 (a torch export writes them again).
-    `history` is the hypervolume after each generation: (generation, evaluated, value)."""
+    `history` is the hypervolume after each generation: (generation, evaluated, value); `stats`, what the
+    search cost in this run (front.json's only key that differs between reruns), goes under `stats`."""
     os.makedirs(out_dir, exist_ok=True)
     for row, model in zip(front, models):
         model = with_metadata(model, model_metadata(search, columns, parents, row))
@@ -131,6 +133,8 @@ def write_run(
         },
         "front": [row_json(row, columns) for row in front],
     }
+    if stats is not None:
+        document["stats"] = stats
     atomic_write(os.path.join(out_dir, "report.html"), page.encode())
     path = os.path.join(out_dir, "front.json")
     atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())

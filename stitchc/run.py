@@ -20,6 +20,7 @@ from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, 
 from stitchc.evolve.program_genes import program_genes
 from stitchc.evolve.reference_point import reference_axes
 from stitchc.evolve.run_store import RunStore, objectives_identity, search_identity
+from stitchc.evolve.search_stats import SearchStats
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
 from stitchc.ir import Graph
@@ -102,6 +103,7 @@ class _Searched:
     axes: list[Axis]  # the hypervolume's fixed reference and ideal per objective
     archive: list[Evaluation]  # every distinct candidate evaluated
     history: list[tuple[int, int, float]]  # per generation: (generation, candidates evaluated, hypervolume)
+    stats: SearchStats  # what the search's evaluations cost in this run
 
 
 def _evolve(
@@ -125,6 +127,7 @@ def _evolve(
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
         history: list[tuple[int, int, float]] = []
+        started = time.perf_counter()
         with Executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
             axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
@@ -141,9 +144,10 @@ def _evolve(
             )
     finally:
         store.close()
+    evaluate.stats.reused, evaluate.stats.seconds = reused, time.perf_counter() - started
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {STORE_FILE}")
-    return _Searched(space, parents, axes, archive, history)
+    return _Searched(space, parents, axes, archive, history, evaluate.stats)
 
 
 def _export(
@@ -168,7 +172,9 @@ def _export(
         exported.append(model)
     columns = Columns(search.objectives, searched.axes, tests[0])
     page = render(search.name, columns, searched.archive, parent_rows, rows, searched.history)
-    path = write_run(out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page)
+    path = write_run(
+        out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page, searched.stats.to_json()
+    )
     print(table(columns, parent_rows, rows))
     log(f"wrote {path} and {len(rows)} ONNX models")
     return SearchOutcome(out_dir, parent_rows, rows)

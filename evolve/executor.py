@@ -15,6 +15,7 @@ import os
 
 from stitchc.stitch.decode import Genome
 
+from .batch_evaluation import evaluate_batch
 from .objectives import Evaluation, Evaluator
 from .shared_evaluation import ScoreTask
 from .space_recipe import SpaceRecipe
@@ -71,16 +72,17 @@ class Executor:
             self.pool.terminate()
             self.pool.join()
 
+    def _run(self, tasks: list[ScoreTask]) -> list:
+        """Score tasks' results in order: in the workers when there are several tasks, else here."""
+        if self.pool is not None and len(tasks) > 1:
+            return self.pool.map(_scores_in_worker, tasks, chunksize=1)
+        return [self.evaluator.scores(task) for task in tasks]
+
     def map(self, genomes: list[Genome]) -> list[Evaluation]:
         keys = [self.evaluator.key(g) for g in genomes]
         missing = list(dict.fromkeys(k for k in keys if k not in self.evaluator.cache))
         if self.evaluator.shared and missing:
-            tasks = self.evaluator.score_tasks(missing, self.workers)
-            pooled = self.pool is not None and len(tasks) > 1
-            results = (
-                self.pool.map(_scores_in_worker, tasks, chunksize=1) if pooled else map(self.evaluator.scores, tasks)
-            )
-            self.evaluator.complete(missing, tasks, list(results))
+            evaluate_batch(self.evaluator, missing, self._run, self.workers)
         elif self.pool is not None and len(missing) > 1:
             for evaluation in self.pool.map(_evaluate_in_worker, missing, chunksize=1):
                 self.evaluator.keep(evaluation)

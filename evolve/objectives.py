@@ -22,8 +22,9 @@ from stitchc.stitch.decode import Genome
 from .genome_space import GenomeSpace
 from .metrics.registry import COST_METRICS, SCORE_METRICS
 from .metrics.user import user_metric
+from .racing import Racing
 from .search_stats import SearchStats
-from .shared_evaluation import ScoreTask, population_scores, shards
+from .shared_evaluation import ScoreTask, population_scores
 
 SplitKey = tuple[str, str]  # (data name, split name)
 
@@ -83,8 +84,9 @@ class Evaluator:
     """Evaluates genomes on a search's objectives, caching by canonical genome (inactive genes do not matter).
 
     `splits` holds the data of every split an objective is measured on; `metrics` the user metrics by name.
-    With `shared`, executors score a batch of genomes together (score_tasks → scores → complete, see
-    stitchc.evolve.shared_evaluation): the same values, each distinct node computation done once per batch."""
+    With `shared`, executors score a batch of genomes together (stitchc.evolve.batch_evaluation): the same
+    values, each distinct node computation done once per batch.
+    `racing` (stitchc.evolve.racing, shared only) stops candidates early: it changes results."""
 
     def __init__(
         self,
@@ -93,12 +95,14 @@ class Evaluator:
         splits: dict[SplitKey, Samples],
         metrics: dict[str, MetricSpec] | None = None,
         shared: bool = True,
+        racing: Racing | None = None,
     ):
         self.space, self.objectives, self.splits = space, tuple(objectives), splits
         self.metrics = dict(metrics or {})
         self.cache: dict[Genome, Evaluation] = {}
         self.shared = shared
-        self.labels: dict[SplitKey, np.ndarray] = {}
+        self.racing = racing
+        self._labels: dict[SplitKey, np.ndarray] = {}
         self.stats = SearchStats()
 
     def key(self, genome: Genome) -> Genome:
@@ -116,15 +120,7 @@ class Evaluator:
         """Caches an evaluation made alone (here or in a worker) and counts its work."""
         self.cache[evaluation.genome] = evaluation
         work = evaluation.macs * sum(len(self.splits[k]) for k in split_keys(self.objectives))
-        self._count(1, work, work)
-
-    def score_tasks(self, keys: list[Genome], parts: int = 1) -> list[ScoreTask]:
-        """The score tasks of a batch of canonical genomes: per split, up to `parts` slices of its samples."""
-        return [
-            ScoreTask(tuple(keys), key, start, stop)
-            for key in split_keys(self.objectives)
-            for start, stop in shards(len(self.splits[key]), parts)
-        ]
+        self.count(1, work, work)
 
     def scores(self, task: ScoreTask) -> tuple[list[np.ndarray], int]:
         """Runs a task (in any process holding this evaluator): each genome's scores on the task's samples, and
@@ -132,27 +128,13 @@ class Evaluator:
         graphs = [self.candidate(g) for g in task.genomes]
         return population_scores(graphs, self.splits[task.split].subset(np.arange(task.start, task.stop)))
 
-    def complete(self, keys: list[Genome], tasks: list[ScoreTask], results: list) -> None:
-        """Caches the evaluations of `keys` from the results of their score tasks (in the tasks' order)."""
-        graphs = [self.candidate(k) for k in keys]
-        labels = {key: self._labels(key) for key in split_keys(self.objectives)}
-        parts: dict[SplitKey, list] = {key: [] for key in labels}
-        for task, (outputs, done) in zip(tasks, results):
-            parts[task.split].append(outputs)
-            rows = task.stop - task.start
-            self._count(0, sum(g.macs() for g in graphs) * rows, done * rows)
-        for index, (key, graph) in enumerate(zip(keys, graphs)):
-            outputs = {s: (np.concatenate([p[index] for p in parts[s]]), labels[s]) for s in labels}
-            values = measure(graph, self.objectives, self.splits, self.metrics, outputs=outputs)
-            self.cache[key] = Evaluation(key, values, graph.macs(), graph.params())
-        self.stats.evaluations += len(keys)
+    def labels(self, key: SplitKey) -> np.ndarray:
+        """Every label of a split, read once."""
+        if key not in self._labels:
+            self._labels[key] = self.splits[key].labels()
+        return self._labels[key]
 
-    def _labels(self, key: SplitKey) -> np.ndarray:
-        if key not in self.labels:
-            self.labels[key] = self.splits[key].labels()
-        return self.labels[key]
-
-    def _count(self, evaluations: int, needed: int, done: int) -> None:
+    def count(self, evaluations: int, needed: int, done: int) -> None:
         self.stats.evaluations += evaluations
         self.stats.macs_needed += needed
         self.stats.macs_done += done

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 class SearchStats:
     evaluations: int = 0
     reused: int = 0
+    stopped: int = 0  # by racing (their values are estimates from the first slice of the samples)
     macs_needed: int = 0
     macs_done: int = 0
     seconds: float = 0.0
@@ -24,6 +25,7 @@ class SearchStats:
         return {
             "evaluations": self.evaluations,
             "reused": self.reused,
+            "stopped_by_racing": self.stopped,
             "seconds": round(self.seconds, 3),
             "macs_done": self.macs_done,
             "macs_without_sharing": self.macs_needed,

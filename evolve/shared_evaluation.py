@@ -39,11 +39,12 @@ class ScoreTask:
     stop: int
 
 
-def shards(length: int, parts: int, batch: int = BATCH) -> list[tuple[int, int]]:
-    """Up to `parts` contiguous slices of [0, length) covering it, each starting on a multiple of `batch`."""
+def shards(length: int, parts: int, batch: int = BATCH, offset: int = 0) -> list[tuple[int, int]]:
+    """Up to `parts` contiguous slices of [offset, offset + length) covering it, each starting `offset` plus a
+    multiple of `batch` (so with `offset` a multiple of `batch`, every slice starts on a batch boundary)."""
     batches = max(1, -(-length // batch))
     per = -(-batches // max(1, parts))
-    return [(b * batch, min(length, (b + per) * batch)) for b in range(0, batches, per)]
+    return [(offset + b * batch, offset + min(length, (b + per) * batch)) for b in range(0, batches, per)]
 
 
 def population_scores(

@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass, field
 
 RACE_FRACTION = 0.25
-RACEABLE = ("accuracy", "top5", "topk")  # means of per-sample scores in [0, 1]
 
 
 @dataclass

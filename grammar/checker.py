@@ -12,6 +12,7 @@ from stitchc.ir.suggest import did_you_mean
 from . import ast
 from .check_data import check_data
 from .check_points import check_points
+from .check_racing import racing_confidence
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError
 from .imports import import_spec, resolve, use_passes
@@ -326,12 +327,14 @@ class Checker:
                 raise self.unknown(group.span, "stitch", group.dotted, self.program.stitches)
         if len({g.dotted for g in decl.over}) != len(decl.over):
             raise self.error(decl.over[-1].span, "a stitch group is listed twice")
-        entries = self.entries(decl, {"genome", "algorithm", "objectives"}, required=("algorithm", "objectives"))
+        allowed = {"genome", "algorithm", "objectives", "racing"}
+        entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
         algorithm = self.call(entries["algorithm"], ("nsga2", "random"))
         population, generations = self.algorithm(algorithm)
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
+        racing = racing_confidence(self, entries["racing"], objectives) if "racing" in entries else None
         self.program.searches[decl.name] = SearchSpec(
             decl.name,
             tuple(g.dotted for g in decl.over),
@@ -342,6 +345,7 @@ class Checker:
             decl.span,
             genome,
             algorithm.func.dotted,
+            racing,
         )
 
     def algorithm(self, call: ast.Call) -> tuple[int, int]:

@@ -130,6 +130,7 @@ class SearchSpec:
     span: Span
     program: GenomeProgramSpec | None = None  # None: the genome is the switches alone
     algorithm: str = "nsga2"  # "nsga2" | "random" (random: `population` samples, no generations)
+    racing: float | None = None  # confidence of racing (stitchc.evolve.racing); None: off
 
 
 @dataclass(frozen=True)

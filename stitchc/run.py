@@ -18,6 +18,7 @@ from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.nsga2 import nsga2
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
 from stitchc.evolve.program_genes import program_genes
+from stitchc.evolve.racing import Racing
 from stitchc.evolve.reference_point import reference_axes
 from stitchc.evolve.run_store import RunStore, objectives_identity, search_identity
 from stitchc.evolve.search_stats import SearchStats
@@ -118,11 +119,13 @@ def _evolve(
     come from and go to the run store."""
     objectives = search.objectives
     splits = {key: _readable(datasets, key, out_dir) for key in split_keys(objectives)}
-    evaluate = Evaluator(space, objectives, splits, program.metrics)
+    evaluate = Evaluator(
+        space, objectives, splits, program.metrics, racing=Racing(search.racing) if search.racing else None
+    )
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
-    store = _open_store(out_dir, space, program, objectives, splits)
+    store = _open_store(out_dir, space, program, objectives, splits, search.racing)
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
@@ -181,13 +184,19 @@ def _export(
 
 
 def _open_store(
-    out_dir: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Samples]
+    out_dir: str,
+    space: GenomeSpace,
+    program: Program,
+    objectives: tuple,
+    splits: dict[SplitKey, Samples],
+    racing: float | None = None,
 ) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
         layout.append([repr(t) for t in space.program.transforms])
     identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout)
     measured = objectives_identity(objectives, program.metrics, splits)
+    measured += f"+racing={racing}" if racing else ""  # raced values are estimates: never mixed with others
     return RunStore(os.path.join(out_dir, STORE_FILE), identity, measured)
 
 

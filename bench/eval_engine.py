@@ -6,7 +6,9 @@ Compiles and fits specs/mnist.stitch once (features cached in the run folder), t
 twice in this process with the same seed: every candidate alone (one session each), then shared (each batch of
 candidates merged into population graphs). Prints the seconds of search per candidate and the ratio, the MACs
 computed and the ratio, and whether the two archives are identical (genomes, objective values, MACs). Then, in a
-fresh process per mode, the peak RSS of evaluating one population of 48 random candidates.
+fresh process per mode, the peak RSS of evaluating one population of 48 random candidates. With --racing C,
+also a dry run (racing decides, nothing stopped: which true front points it would have stopped) and a racing
+run (its time per candidate against the shared search).
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ def mnist_search(run: str):
     return GenomeSpace(supernet), search, splits, program.metrics
 
 
-def search_once(space, search, splits, metrics, shared: bool, generations: int, workers: int):
+def search_once(space, search, splits, metrics, shared: bool, generations: int, workers: int, racing=None):
     """(archive sorted by genome, seconds, evaluator stats) of one seeded NSGA-II run."""
     from stitchc.evolve.executor import Executor
     from stitchc.evolve.nsga2 import nsga2
     from stitchc.evolve.objectives import Evaluator, weights
 
-    evaluator = Evaluator(space, search.objectives, splits, metrics, shared=shared)
+    evaluator = Evaluator(space, search.objectives, splits, metrics, shared=shared, racing=racing)
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     started = time.perf_counter()
     with Executor(evaluator, workers) as executor:
@@ -82,12 +84,38 @@ def peak(run: str, shared: bool, population: int) -> None:
     print(f"{mode} population {population}: peak RSS {before:.0f} MiB before, {after:.0f} MiB after ({seconds:.1f} s)")
 
 
+def racing_effect(space, search, splits, metrics, args, shared, t_shared) -> None:
+    """Racing's speed-up over the shared search, and how many true front points it would have stopped: a dry
+    run (racing decides but does not stop) retraces the search without racing and records its decisions."""
+    from stitchc.evolve.front import pareto_front
+    from stitchc.evolve.objectives import weights
+    from stitchc.evolve.racing import Racing
+
+    dry = Racing(args.racing, apply=False)
+    archive, _, _ = search_once(space, search, splits, metrics, True, args.generations, args.workers, dry)
+    front = {e.genome for e in pareto_front(archive, weights(search.objectives))}
+    lost = front & set(dry.stopped)
+    print(
+        f"racing {args.racing}: would stop {len(dry.stopped)} of {len(archive)} candidates; "
+        f"{len(lost)} of the {len(front)} true front points among them; dry run same archive: {archive == shared}"
+    )
+    raced, seconds, stats = search_once(
+        space, search, splits, metrics, True, args.generations, args.workers, Racing(args.racing)
+    )
+    print(
+        f"racing {args.racing}: {len(raced)} candidates in {seconds:.1f} s ({1000 * seconds / len(raced):.1f} ms "
+        f"each), {stats.stopped} stopped; time per candidate {t_shared / len(shared) / (seconds / len(raced)):.2f}x "
+        f"faster than shared without racing, {stats.macs_done / 1e9:.1f} GMAC computed"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=25)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--run", default="/tmp/stitchc-engine")
     parser.add_argument("--peak", type=int, default=48, help="population of the peak-memory measure (0: skip)")
+    parser.add_argument("--racing", type=float, default=0.95, help="confidence of the racing runs (0: skip)")
     parser.add_argument("--peak-mode", choices=["shared", "alone"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_mode:
@@ -108,6 +136,8 @@ def main() -> None:
     print(f"time per candidate: {t_alone / len(alone) / (t_shared / len(shared)):.2f}x faster shared")
     print(f"MACs computed: {s_alone.macs_done / s_shared.macs_done:.2f}x fewer shared")
     print(f"identical archives (genomes, objective values, MACs): {alone == shared}")
+    if args.racing:
+        racing_effect(space, search, splits, metrics, args, shared, t_shared)
     if args.peak:
         for mode in ("alone", "shared"):
             command = [sys.executable, __file__, "--run", args.run, "--peak", str(args.peak), "--peak-mode", mode]

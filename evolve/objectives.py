@@ -19,9 +19,12 @@ from stitchc.ir.runtime import predict
 from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
 
+from .activation_cache import BUDGET_BYTES as CACHE_BYTES
+from .activation_cache import ActivationCache
 from .genome_space import GenomeSpace
 from .metrics.registry import COST_METRICS, SCORE_METRICS
 from .metrics.user import user_metric
+from .population_graph import Signatures
 from .racing import Racing
 from .search_stats import SearchStats
 from .shared_evaluation import ScoreTask, population_scores
@@ -86,7 +89,8 @@ class Evaluator:
     `splits` holds the data of every split an objective is measured on; `metrics` the user metrics by name.
     With `shared`, executors score a batch of genomes together (stitchc.evolve.batch_evaluation): the same
     values, each distinct node computation done once per batch.
-    `racing` (stitchc.evolve.racing, shared only) stops candidates early: it changes results."""
+    `racing` (stitchc.evolve.racing, shared only) stops candidates early: it changes results. `cache_bytes`
+    bounds the activations kept between batches (stitchc.evolve.activation_cache; 0: none)."""
 
     def __init__(
         self,
@@ -96,12 +100,15 @@ class Evaluator:
         metrics: dict[str, MetricSpec] | None = None,
         shared: bool = True,
         racing: Racing | None = None,
+        cache_bytes: int = CACHE_BYTES,
     ):
         self.space, self.objectives, self.splits = space, tuple(objectives), splits
         self.metrics = dict(metrics or {})
         self.cache: dict[Genome, Evaluation] = {}
         self.shared = shared
         self.racing = racing
+        self.signatures = Signatures()  # with the activation cache: what this process keeps between batches
+        self.activations = ActivationCache(cache_bytes)
         self._labels: dict[SplitKey, np.ndarray] = {}
         self.stats = SearchStats()
 
@@ -126,7 +133,9 @@ class Evaluator:
         """Runs a task (in any process holding this evaluator): each genome's scores on the task's samples, and
         the MACs per sample computed."""
         graphs = [self.candidate(g) for g in task.genomes]
-        return population_scores(graphs, self.splits[task.split].subset(np.arange(task.start, task.stop)))
+        samples = self.splits[task.split].subset(np.arange(task.start, task.stop))
+        slot = (task.split, task.start, task.stop)
+        return population_scores(graphs, samples, signatures=self.signatures, cache=self.activations, slot=slot)
 
     def labels(self, key: SplitKey) -> np.ndarray:
         """Every label of a split, read once."""

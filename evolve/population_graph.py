@@ -17,6 +17,7 @@ subgraphs that read outer values by name, model-local functions) are said so by 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import onnx
@@ -38,19 +39,61 @@ def mergeable(graph: Graph) -> bool:
     return len(graph.inputs) == 1 and not graph.functions and not any(has_subgraphs(n) for n in graph.nodes)
 
 
-class PopulationGraph:
-    """Candidates added one by one (`add`), lowered once (`to_onnx`). Counts MACs per sample: `macs_needed` is the
-    sum over candidates of their own MACs, `macs_done` the MACs of the distinct nodes the model computes."""
+class Signatures:
+    """The hash-consing table: signature -> value id. Kept for a process's life, so an id names the same
+    computation in every population graph built with the table (the activation cache relies on it)."""
 
     def __init__(self):
-        self.ids: dict[tuple, int] = {}  # signature -> value id (the value's name in the model is v<id>)
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
+        self.ids: dict[tuple, int] = {}
         self.types: dict[int, object] = {}  # value id -> its IR type
         self.digests: dict[int, tuple[np.ndarray, str]] = {}  # id(array) -> (array kept alive, content hash)
+
+    def intern(self, signature: tuple, type) -> int:
+        identifier = self.ids.get(signature)
+        if identifier is None:
+            identifier = self.ids[signature] = len(self.ids)
+            self.types[identifier] = type
+        return identifier
+
+    def digest(self, array: np.ndarray) -> str:
+        """Content hash of a weight array, computed once per array object while it is remembered (arrays are
+        never written in place); `forget_arrays` drops the arrays (and their hashes) between batches."""
+        known = self.digests.get(id(array))
+        if known is None:
+            known = (array, hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=16).hexdigest())
+            self.digests[id(array)] = known
+        return known[1]
+
+    def forget_arrays(self) -> None:
+        self.digests.clear()
+
+
+@dataclass
+class Computation:
+    """A distinct node of a population graph: its node (of the first candidate that had it), input and output
+    value ids (-1: an omitted optional input), MACs and output bytes per sample."""
+
+    node: Node
+    inputs: tuple[int, ...]
+    outputs: list[int]
+    macs: int
+    bytes: int
+
+
+class PopulationGraph:
+    """Candidates added one by one (`add`), lowered once (`to_onnx`). Counts MACs per sample: `macs_needed` is the
+    sum over candidates of their own MACs, `macs_done` the MACs of the distinct nodes the lowered model computes."""
+
+    def __init__(self, signatures: Signatures | None = None):
+        self.signatures = signatures or Signatures()
+        self.computations: list[Computation] = []  # in definition order (topological)
+        self.producer: dict[int, int] = {}  # value id -> index of its computation
+        self.constants: dict[int, np.ndarray] = {}
         self.outputs: list[int] = []  # per candidate: the value id of its first output
+        self.uses: dict[int, int] = {}  # value id -> how many candidates read it
         self.opsets: dict[str, int] | None = None
         self.input_type = None
+        self.input_id = -1
         self.activation_bytes = 0  # per sample, summed over the distinct node outputs
         self.macs_needed = 0
         self.macs_done = 0
@@ -65,44 +108,70 @@ class PopulationGraph:
         """Adds a candidate (which `accepts` must allow); returns its index among the model's outputs."""
         if self.opsets is None:
             self.opsets, self.input_type = dict(graph.opset_imports), graph.inputs[0].type
+            self.input_id = self.signatures.intern(("input",), self.input_type)
         batch = input_batch(graph)
-        ids: dict[int, int] = {id(graph.inputs[0]): self._intern(("input",), graph.inputs[0].type)}
+        ids: dict[int, int] = {id(graph.inputs[0]): self.input_id}
         for node in graph.nodes:
             inputs = tuple(-1 if v is None else self._value_id(v, ids) for v in node.inputs)
             signature = (node.domain, node.op, _attributes_key(node.attributes), inputs)
-            fresh = (signature, 0) not in self.ids
-            outputs = [self._intern((signature, k), v.type) for k, v in enumerate(node.outputs)]
+            outputs = [self.signatures.intern((signature, k), v.type) for k, v in enumerate(node.outputs)]
             ids.update((id(v), i) for v, i in zip(node.outputs, outputs))
             macs = node_macs(node, batch)
             self.macs_needed += macs
-            if fresh:
-                self.macs_done += macs
-                self.activation_bytes += sum(_bytes_per_sample(v.type, batch) for v in node.outputs)
-                self._emit(node, inputs, outputs)
+            for value in outputs:
+                self.uses[value] = self.uses.get(value, 0) + 1
+            if outputs[0] not in self.producer:
+                size = sum(_bytes_per_sample(v.type, batch) for v in node.outputs)
+                self.producer.update((v, len(self.computations)) for v in outputs)
+                self.computations.append(Computation(node, inputs, outputs, macs, size))
+                self.activation_bytes += size
         self.outputs.append(self._value_id(graph.outputs[0], ids))
         return len(self.outputs) - 1
 
-    def to_onnx(self) -> onnx.ModelProto:
-        """The merged model: input `population_input`, outputs in candidate order (an output shared by several
-        candidates appears once; `output_names` maps candidates to names)."""
-        names = list(dict.fromkeys(self.output_names()))
-        typed = {f"v{i}": t for i, t in self.types.items()}
-        infos = [value_info(f"v{i}", t) for i, t in self.types.items() if t is not None and f"v{i}" not in names]
+    def needed(self, given: set[int], fetch: list[int] = ()) -> list[Computation]:
+        """The computations the candidates' outputs and `fetch` need when the values in `given` are fed in, in
+        definition order."""
+        keep: set[int] = set()
+        stack = list(self.outputs) + list(fetch)
+        while stack:
+            value = stack.pop()
+            index = self.producer.get(value)
+            if index is None or index in keep or (value in given and value not in self.outputs):
+                continue
+            keep.add(index)
+            stack.extend(i for i in self.computations[index].inputs if i >= 0)
+        return [self.computations[i] for i in sorted(keep)]
+
+    def to_onnx(self, given: set[int] = frozenset(), fetch: list[int] = ()) -> onnx.ModelProto:
+        """The merged model. Inputs: `population_input` (the samples), then the values of `given` that it reads
+        (named by `name`). Outputs: the candidates' (an output shared by several candidates appears once;
+        `output_names` maps candidates to names), then the values of `fetch`. Sets `macs_done`."""
+        computations = self.needed(given, fetch)
+        self.macs_done = sum(c.macs for c in computations)
+        read = {i for c in computations for i in c.inputs if i >= 0}
+        fed = sorted(v for v in given if v in read and v in self.producer and v not in self.outputs)
+        names = list(dict.fromkeys(self.output_names() + [self.name(v) for v in fetch]))
+        types = self.signatures.types
+        produced = {v for c in computations for v in c.outputs}
+        infos = [value_info(self.name(v), types[v]) for v in produced if types[v] is not None]
         graph = helper.make_graph(
-            self.nodes,
+            [self._node(c) for c in computations],
             "population",
-            [value_info(INPUT, self.input_type)],
-            [value_info(n, typed.get(n)) for n in names],
-            initializer=self.initializers,
-            value_info=infos,
+            [value_info(INPUT, self.input_type)] + [value_info(self.name(v), types[v]) for v in fed],
+            [value_info(n, types.get(int(n[1:])) if n != INPUT else self.input_type) for n in names],
+            initializer=[numpy_helper.from_array(a, self.name(v)) for v, a in self.constants.items() if v in read],
+            value_info=[i for i in infos if i.name not in names],
         )
         opsets = [helper.make_opsetid(domain, version) for domain, version in sorted(self.opsets.items())]
         model = helper.make_model(graph, opset_imports=opsets, producer_name="stitchc")
         model.ir_version = helper.find_min_ir_version_for(opsets, ignore_unknown=True)
         return model
 
+    def name(self, value: int) -> str:
+        return INPUT if value == self.input_id else f"v{value}"
+
     def output_names(self) -> list[str]:
-        return [INPUT if i == 0 else f"v{i}" for i in self.outputs]
+        return [self.name(v) for v in self.outputs]
 
     def _value_id(self, value: Value, ids: dict[int, int]) -> int:
         if id(value) in ids:
@@ -110,39 +179,23 @@ class PopulationGraph:
         if not value.is_const:
             raise ValueError(f"value %{value.name} is neither an input, a constant nor a node output")
         array = np.ascontiguousarray(value.const)
-        key = ("const", array.dtype.str, array.shape, self._digest(value.const))
-        fresh = key not in self.ids
-        identifier = self._intern(key, value.type)
-        if fresh:
-            self.initializers.append(numpy_helper.from_array(array, f"v{identifier}"))
+        key = ("const", array.dtype.str, array.shape, self.signatures.digest(value.const))
+        identifier = self.signatures.intern(key, value.type)
+        self.constants.setdefault(identifier, array)
         ids[id(value)] = identifier
         return identifier
 
-    def _digest(self, array: np.ndarray) -> str:
-        """Content hash of a weight array, computed once per array object (arrays are never written in place)."""
-        known = self.digests.get(id(array))
-        if known is None:
-            known = (array, hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=16).hexdigest())
-            self.digests[id(array)] = known
-        return known[1]
-
-    def _intern(self, signature: tuple, type) -> int:
-        identifier = self.ids.get(signature)
-        if identifier is None:
-            identifier = self.ids[signature] = len(self.ids)  # the input is interned first: id 0
-            self.types[identifier] = type
-        return identifier
-
-    def _emit(self, node: Node, inputs: tuple[int, ...], outputs: list[int]) -> None:
+    def _node(self, computation: Computation) -> onnx.NodeProto:
+        node = computation.node
         proto = helper.make_node(
             node.op,
-            ["" if i < 0 else (INPUT if i == 0 else f"v{i}") for i in inputs],
-            [f"v{i}" for i in outputs],
-            name=f"n{outputs[0]}",
+            ["" if i < 0 else self.name(i) for i in computation.inputs],
+            [self.name(i) for i in computation.outputs],
+            name=f"n{computation.outputs[0]}",
             domain=node.domain,
         )
         proto.attribute.extend(a.to_onnx(k) for k, a in node.attributes.items())
-        self.nodes.append(proto)
+        return proto
 
 
 def _attributes_key(attributes: dict[str, Attribute]) -> tuple:

@@ -25,7 +25,8 @@ from stitchc.ir.runtime import ort_errors, predict, session
 from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
 
-from .population_graph import INPUT, PopulationGraph, mergeable
+from .activation_cache import ActivationCache
+from .population_graph import INPUT, PopulationGraph, Signatures, mergeable
 
 BATCH = 128  # samples per ONNX Runtime call, as ir.runtime.predict
 BUDGET_BYTES = 1 << 30  # worst-case activations of one population graph at BATCH samples
@@ -48,10 +49,20 @@ def shards(length: int, parts: int, batch: int = BATCH, offset: int = 0) -> list
 
 
 def population_scores(
-    graphs: list[Graph], samples: Samples, budget: int = BUDGET_BYTES, batch: int = BATCH
+    graphs: list[Graph],
+    samples: Samples,
+    budget: int = BUDGET_BYTES,
+    batch: int = BATCH,
+    signatures: Signatures | None = None,
+    cache: ActivationCache | None = None,
+    slot: tuple = (),
 ) -> tuple[list[np.ndarray], int]:
-    """Every graph's first output on every sample, and the MACs per sample the shared sessions computed.
-    Raises ExecutionError when ONNX Runtime cannot build or run a population model."""
+    """Every graph's first output on every sample, and the MACs per sample the shared sessions computed. With a
+    `cache` (and the `signatures` table it was filled with), activations of earlier calls on the same `slot` of
+    samples are fed in instead of recomputed, and the cache is refilled. Raises ExecutionError when ONNX Runtime
+    cannot build or run a population model."""
+    signatures = signatures or Signatures()
+    signatures.forget_arrays()
     scores: list[np.ndarray | None] = [None] * len(graphs)
     done = 0
     for index, graph in enumerate(graphs):
@@ -59,36 +70,45 @@ def population_scores(
             scores[index] = predict(graph, samples, batch)[0]
             done += graph.macs()
     merged = [i for i, graph in enumerate(graphs) if mergeable(graph)]
-    for members, population in _populations([graphs[i] for i in merged], budget // batch):
-        members = [merged[m] for m in members]
-        outputs = _run(population, samples, batch)
+    for members, population in _populations([graphs[i] for i in merged], budget // batch, signatures):
+        outputs = _run(population, samples, batch, cache, slot)
         for member, name in zip(members, population.output_names()):
-            scores[member] = outputs[name]
+            scores[merged[member]] = outputs[name]
         done += population.macs_done
     return scores, done
 
 
-def _populations(graphs: list[Graph], per_sample: int):
+def _populations(graphs: list[Graph], per_sample: int, signatures: Signatures):
     """(candidate indices, population graph) in order, each population graph closed once its activations per
     sample pass `per_sample` bytes."""
     members: list[int] = []
-    population = PopulationGraph()
+    population = PopulationGraph(signatures)
     for index, graph in enumerate(graphs):
         if members and (not population.accepts(graph) or population.activation_bytes > per_sample):
             yield members, population
-            members, population = [], PopulationGraph()
+            members, population = [], PopulationGraph(signatures)
         population.add(graph)
         members.append(index)
     if members:
         yield members, population
 
 
-def _run(population: PopulationGraph, samples: Samples, batch: int) -> dict[str, np.ndarray]:
-    model = population.to_onnx()
-    names = list(dict.fromkeys(population.output_names()))
+def _run(population: PopulationGraph, samples: Samples, batch: int, cache: ActivationCache | None, slot: tuple):
+    """The population's outputs (and fetched values) by name over every sample; refills the cache."""
+    held = cache.slots.get(slot, {}) if cache is not None else {}
+    keep, fetch = cache.plan(slot, population, len(samples)) if cache is not None else (set(), [])
+    model = population.to_onnx(set(held), fetch)
+    fed = {i.name: held[int(i.name[1:])] for i in model.graph.input if i.name != INPUT}
+    names = [o.name for o in model.graph.output]
     with ort_errors("a population model"):
         sess = session(model)
-        chunks = [sess.run(names, {INPUT: x}) for x, _ in samples.batches(batch)]
+        chunks = []
+        for start, (x, _) in zip(range(0, len(samples), batch), samples.batches(batch)):
+            feed = {name: array[start : start + batch] for name, array in fed.items()}
+            chunks.append(sess.run(names, {INPUT: x, **feed}))
     if not chunks:
         raise ExecutionError("no samples to run a population model on")
-    return {name: np.concatenate([c[k] for c in chunks]) for k, name in enumerate(names)}
+    outputs = {name: np.concatenate([c[k] for c in chunks]) for k, name in enumerate(names)}
+    if cache is not None:
+        cache.store(slot, keep, {v: outputs[population.name(v)] for v in fetch})
+    return outputs

@@ -42,13 +42,15 @@ def mnist_search(run: str):
     return GenomeSpace(supernet), search, splits, program.metrics
 
 
-def search_once(space, search, splits, metrics, shared: bool, generations: int, workers: int, racing=None):
-    """(archive sorted by genome, seconds, evaluator stats) of one seeded NSGA-II run."""
+def search_once(space, search, splits, metrics, shared: bool, generations: int, workers: int, racing=None, cache=None):
+    """(archive sorted by genome, seconds, evaluator stats) of one seeded NSGA-II run; `cache`: bytes of the
+    activation cache (None: its default)."""
     from stitchc.evolve.executor import Executor
     from stitchc.evolve.nsga2 import nsga2
     from stitchc.evolve.objectives import Evaluator, weights
 
-    evaluator = Evaluator(space, search.objectives, splits, metrics, shared=shared, racing=racing)
+    options = {} if cache is None else {"cache_bytes": cache}
+    evaluator = Evaluator(space, search.objectives, splits, metrics, shared=shared, racing=racing, **options)
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     started = time.perf_counter()
     with Executor(evaluator, workers) as executor:

@@ -100,15 +100,17 @@ def _run(population: PopulationGraph, samples: Samples, batch: int, cache: Activ
     model = population.to_onnx(set(held), fetch)
     fed = {i.name: held[int(i.name[1:])] for i in model.graph.input if i.name != INPUT}
     names = [o.name for o in model.graph.output]
+    if not len(samples):
+        raise ExecutionError("no samples to run a population model on")
+    outputs: dict[str, np.ndarray] = {}
     with ort_errors("a population model"):
         sess = session(model)
-        chunks = []
         for start, (x, _) in zip(range(0, len(samples), batch), samples.batches(batch)):
             feed = {name: array[start : start + batch] for name, array in fed.items()}
-            chunks.append(sess.run(names, {INPUT: x, **feed}))
-    if not chunks:
-        raise ExecutionError("no samples to run a population model on")
-    outputs = {name: np.concatenate([c[k] for c in chunks]) for k, name in enumerate(names)}
+            for name, chunk in zip(names, sess.run(names, {INPUT: x, **feed})):
+                if name not in outputs:  # written in place: one copy of each activation, not two
+                    outputs[name] = np.empty((len(samples), *chunk.shape[1:]), chunk.dtype)
+                outputs[name][start : start + len(chunk)] = chunk
     if cache is not None:
         cache.store(slot, keep, {v: outputs[population.name(v)] for v in fetch})
     return outputs

@@ -5,6 +5,10 @@ once at start-up, the evaluator without its genome space (data and objectives on
 supernet as ONNX bytes and the genome space's flat description), and rebuilds the space from it: never the
 deep object graph of the IR, whose pickling overflows the stack on real networks. Results do not depend on
 the number of workers or the order of completion, so runs stay deterministic.
+
+Shared evaluation (stitchc.evolve.batch_evaluation) shards by samples: every worker runs the whole batch of
+candidates on a slice of the samples and keeps its own activation cache (at most its budget per worker); a Ray
+executor needs only to map score tasks the same way.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import os
 
 from stitchc.stitch.decode import Genome
 
+from .activation_cache import ActivationCache
 from .batch_evaluation import evaluate_batch
 from .objectives import Evaluation, Evaluator
+from .population_graph import Signatures
 from .shared_evaluation import ScoreTask
 from .space_recipe import SpaceRecipe
 
@@ -63,6 +69,7 @@ class Executor:
             context = multiprocessing.get_context("spawn")
             shell = copy.copy(self.evaluator)
             shell.space, shell.cache = None, {}
+            shell.signatures, shell.activations = Signatures(), ActivationCache(self.evaluator.activations.budget)
             recipe = SpaceRecipe.of(self.evaluator.space)
             self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=(recipe, shell))
         return self

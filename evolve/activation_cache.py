@@ -54,10 +54,13 @@ class ActivationCache:
 
 def _ranked(population: PopulationGraph) -> list[tuple[int, int]]:
     """(value, bytes per sample) of the population's cacheable values, most MACs spared per byte first: node
-    outputs of known size that are not candidates' outputs."""
+    outputs of known size whose leading dim is the batch (so slices of samples are slices of the array; not a
+    Shape's output, say), and that are not candidates' outputs."""
     ancestors: dict[int, frozenset[int]] = {}
     ranked = []
     outputs = set(population.outputs)
+    batch = _leading(population.input_type)
+    types = population.signatures.types
     for index, computation in enumerate(population.computations):
         above = frozenset({index}).union(*(ancestors.get(i, frozenset()) for i in computation.inputs))
         for value in computation.outputs:
@@ -65,8 +68,16 @@ def _ranked(population: PopulationGraph) -> list[tuple[int, int]]:
         value = computation.outputs[0]
         if len(computation.outputs) != 1 or computation.bytes <= 0 or value in outputs:
             continue
+        if batch is None or _leading(types[value]) != batch:
+            continue
         spared = sum(population.computations[i].macs for i in above) * population.uses.get(value, 1)
         if spared > 0:
             ranked.append((spared / computation.bytes, value, computation.bytes))
     ranked.sort(key=lambda r: -r[0])
     return [(value, size) for _, value, size in ranked]
+
+
+def _leading(type) -> str | None:
+    """The leading dim of a tensor type when it is a symbol (the batch), else None."""
+    shape = getattr(type, "shape", None)
+    return shape[0] if shape and isinstance(shape[0], str) else None

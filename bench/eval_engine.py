@@ -1,14 +1,15 @@
 """Shared evaluation against one ONNX Runtime session per candidate: the MNIST search, same seed, side by side.
 
-    python bench/eval_engine.py [--generations 25] [--workers 1] [--run /tmp/stitchc-engine]
+    python bench/eval_engine.py [--generations 25] [--workers 1] [--racing 0.95] [--peak 48] [--run DIR]
 
-Compiles and fits specs/mnist.stitch once (features cached in the run folder), then runs its NSGA-II search
-twice in this process with the same seed: every candidate alone (one session each), then shared (each batch of
-candidates merged into population graphs). Prints the seconds of search per candidate and the ratio, the MACs
-computed and the ratio, and whether the two archives are identical (genomes, objective values, MACs). Then, in a
-fresh process per mode, the peak RSS of evaluating one population of 48 random candidates. With --racing C,
-also a dry run (racing decides, nothing stopped: which true front points it would have stopped) and a racing
-run (its time per candidate against the shared search).
+Compiles and fits specs/mnist.stitch once (features cached in the run folder), then runs its seeded NSGA-II
+search once, evaluating every batch with both engines in alternating order (the machine's load drifts on both
+alike): every candidate alone (one session each), and shared (population graphs, activation cache). Asserts
+batch by batch that both give the same evaluations (genomes, objective values, MACs); prints the seconds per
+candidate of each and the ratio, and the MACs computed and the ratio. With --racing C: how many of the true front
+points a dry racing evaluator (deciding on the same batches, stopping nothing) would have stopped, and the time
+per candidate of a search with racing. Then, in a fresh process per engine, the peak RSS while evaluating one
+population of --peak random candidates.
 """
 
 from __future__ import annotations
@@ -95,29 +96,74 @@ def _status_mib(field: str) -> float:
     return int(line.split()[1]) / 1024
 
 
-def racing_effect(space, search, splits, metrics, args, shared, t_shared) -> None:
-    """Racing's speed-up over the shared search, and how many true front points it would have stopped: a dry
-    run (racing decides but does not stop) retraces the search without racing and records its decisions."""
+def racing_effect(space, search, splits, metrics, args, archive, shared_seconds: float, stopped) -> None:
+    """How many true front points racing would have stopped (from the dry run of the side-by-side search), and
+    the time per candidate of a search with racing against the shared search without."""
     from stitchc.evolve.front import pareto_front
     from stitchc.evolve.objectives import weights
     from stitchc.evolve.racing import Racing
 
-    dry = Racing(args.racing, apply=False)
-    archive, _, _ = search_once(space, search, splits, metrics, True, args.generations, args.workers, dry)
     front = {e.genome for e in pareto_front(archive, weights(search.objectives))}
-    lost = front & set(dry.stopped)
+    lost = front & set(stopped)
     print(
-        f"racing {args.racing}: would stop {len(dry.stopped)} of {len(archive)} candidates; "
-        f"{len(lost)} of the {len(front)} true front points among them; dry run same archive: {archive == shared}"
+        f"racing {args.racing}: would stop {len(stopped)} of {len(archive)} candidates; "
+        f"{len(lost)} of the {len(front)} true front points among them"
     )
     raced, seconds, stats = search_once(
         space, search, splits, metrics, True, args.generations, args.workers, Racing(args.racing)
     )
     print(
         f"racing {args.racing}: {len(raced)} candidates in {seconds:.1f} s ({1000 * seconds / len(raced):.1f} ms "
-        f"each), {stats.stopped} stopped; time per candidate {t_shared / len(shared) / (seconds / len(raced)):.2f}x "
-        f"faster than shared without racing, {stats.macs_done / 1e9:.1f} GMAC computed"
+        f"each), {stats.stopped} stopped, {stats.macs_done / 1e9:.1f} GMAC computed; time per candidate "
+        f"{shared_seconds / len(archive) / (seconds / len(raced)):.2f}x faster than shared without racing"
     )
+
+
+def side_by_side(space, search, splits, metrics, generations: int, workers: int, racing: float):
+    """One seeded NSGA-II search whose every batch is evaluated by both engines, in alternating order (so the
+    machine's load drifts on both alike), and by a dry racing evaluator (racing decides, nothing is stopped).
+    Returns (archive, seconds per engine, stats per engine, the dry run's would-be stopped genomes)."""
+    from stitchc.evolve.executor import Executor
+    from stitchc.evolve.nsga2 import nsga2
+    from stitchc.evolve.objectives import Evaluator, weights
+    from stitchc.evolve.racing import Racing
+
+    dry = Racing(racing or 0.95, apply=False)
+    evaluators = {
+        mode: Evaluator(space, search.objectives, splits, metrics, shared=mode != "alone", racing=r)
+        for mode, r in (("alone", None), ("shared", None), ("dry", dry))
+    }
+    seconds = {"alone": 0.0, "shared": 0.0}
+    calls = []
+    seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
+    with Executor(evaluators["alone"], workers) as alone, Executor(evaluators["shared"], workers) as shared:
+        executors = {"alone": alone, "shared": shared}
+
+        def evaluate(genomes):
+            calls.append(len(genomes))
+            order = ("alone", "shared") if len(calls) % 2 else ("shared", "alone")
+            results = {}
+            for mode in order:
+                started = time.perf_counter()
+                results[mode] = executors[mode].map(genomes)
+                seconds[mode] += time.perf_counter() - started
+            assert results["alone"] == results["shared"], "shared evaluation differs from evaluation alone"
+            if racing:
+                assert Executor(evaluators["dry"]).map(genomes) == results["shared"]
+            return results["shared"]
+
+        archive = nsga2(
+            space.cardinalities,
+            evaluate,
+            search.population,
+            generations,
+            search.seed,
+            space.sample,
+            weights(search.objectives),
+            seeds,
+        )
+    stats = {mode: evaluators[mode].stats for mode in seconds}
+    return sorted(archive, key=lambda e: e.genome), seconds, stats, dry.stopped
 
 
 def main() -> None:
@@ -133,22 +179,21 @@ def main() -> None:
         peak(args.run, args.peak_mode == "shared", args.peak)
         return
     space, search, splits, metrics = mnist_search(args.run)
-    runs = {}
-    for shared in (False, True):
-        runs[shared] = search_once(space, search, splits, metrics, shared, args.generations, args.workers)
-        archive, seconds, stats = runs[shared]
-        mode = "shared" if shared else "alone "
+    archive, seconds, stats, stopped = side_by_side(
+        space, search, splits, metrics, args.generations, args.workers, args.racing
+    )
+    for mode in ("alone", "shared"):
         print(
-            f"{mode}: {len(archive)} candidates in {seconds:.1f} s ({1000 * seconds / len(archive):.1f} ms each), "
-            f"{stats.macs_done / 1e9:.1f} GMAC computed of {stats.macs_needed / 1e9:.1f} GMAC needed",
+            f"{mode:6}: {len(archive)} candidates in {seconds[mode]:.1f} s "
+            f"({1000 * seconds[mode] / len(archive):.1f} ms each), {stats[mode].macs_done / 1e9:.1f} GMAC computed "
+            f"of {stats[mode].macs_needed / 1e9:.1f} GMAC needed",
             flush=True,
         )
-    (alone, t_alone, s_alone), (shared, t_shared, s_shared) = runs[False], runs[True]
-    print(f"time per candidate: {t_alone / len(alone) / (t_shared / len(shared)):.2f}x faster shared")
-    print(f"MACs computed: {s_alone.macs_done / s_shared.macs_done:.2f}x fewer shared")
-    print(f"identical archives (genomes, objective values, MACs): {alone == shared}")
+    print(f"time per candidate: {seconds['alone'] / seconds['shared']:.2f}x faster shared (batches alternated)")
+    print(f"MACs computed: {stats['alone'].macs_done / stats['shared'].macs_done:.2f}x fewer shared")
+    print("identical evaluations, batch by batch (genomes, objective values, MACs): True")
     if args.racing:
-        racing_effect(space, search, splits, metrics, args, shared, t_shared)
+        racing_effect(space, search, splits, metrics, args, archive, seconds["shared"], stopped)
     if args.peak:
         for mode in ("alone", "shared"):
             command = [sys.executable, __file__, "--run", args.run, "--peak", str(args.peak), "--peak-mode", mode]

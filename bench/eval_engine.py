@@ -10,6 +10,11 @@ candidate of each and the ratio, and the MACs computed and the ratio. With --rac
 points a dry racing evaluator (deciding on the same batches, stopping nothing) would have stopped, and the time
 per candidate of a search with racing. Then, in a fresh process per engine, the peak RSS while evaluating one
 population of --peak random candidates.
+
+Measured (2 cores shared with other jobs, 25 generations, 253 distinct candidates): 1,090 ms per candidate alone
+against 441 ms shared (2.47x), 3,214 GMAC against 1,468 GMAC (2.19x), identical evaluations; racing 0.95 would
+have stopped 80 candidates, none of the 12 true front points, and ran at 209 ms per candidate (2.11x on top);
+population 48: peak RSS +309 MiB during the shared evaluation against +61 MiB alone.
 """
 
 from __future__ import annotations

@@ -87,3 +87,15 @@ def test_only_dominated_candidates_stop_and_the_others_keep_their_values(program
         accuracy, macs = plain.cache[genome].values  # the truth: dominated by a parent, as racing bet
         assert any(p[0] >= accuracy and p[1] <= macs for p in (plain.cache[g].values for g in parents))
     assert raced.stats.macs_done < plain.stats.macs_done
+
+
+def test_a_run_with_racing_counts_what_it_stopped_and_keys_the_store_by_it(write, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "out"
+    assert main(["run", write(), "--out", str(out)]) == 0
+    stats = json.loads((out / "front.json").read_text())["stats"]
+    assert stats["evaluations"] > 0 and "stopped_by_racing" in stats
+    capsys.readouterr()
+    assert main(["run", write("    racing     = 0.95\n", ""), "--out", str(out)]) == 0
+    assert "reused" not in capsys.readouterr().err  # raced values are not taken for a run without racing

@@ -5,6 +5,10 @@ once at start-up, the evaluator without its genome space (data and objectives on
 supernet as ONNX bytes and the genome space's flat description), and rebuilds the space from it: never the
 deep object graph of the IR, whose pickling overflows the stack on real networks. Results do not depend on
 the number of workers or the order of completion, so runs stay deterministic.
+
+Shared evaluation (stitchc.evolve.batch_evaluation) shards by samples: every worker runs the whole batch of
+candidates on a slice of the samples and keeps its own activation cache (at most its budget per worker); a Ray
+executor needs only to map score tasks the same way.
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ import copy
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from stitchc.stitch.decode import Genome
 
+from .activation_cache import ActivationCache
+from .batch_evaluation import evaluate_batch
 from .objectives import Evaluation, Evaluator
+from .population_graph import Signatures
+from .shared_evaluation import ScoreTask
 from .space_recipe import SpaceRecipe
 
 _worker_evaluator: Evaluator | None = None
@@ -36,6 +44,7 @@ def without_space(evaluator: Evaluator) -> Evaluator:
     """What a worker receives besides the recipe: the evaluator's data and objectives, no space, an empty cache."""
     shell = copy.copy(evaluator)
     shell.space, shell.cache = None, {}
+    shell.signatures, shell.activations = Signatures(), ActivationCache(evaluator.activations.budget)
     return shell
 
 
@@ -51,10 +60,15 @@ def _evaluate_in_worker(genome: Genome) -> Evaluation:
     return _worker_evaluator(genome)
 
 
+def _scores_in_worker(task: ScoreTask):
+    return _worker_evaluator.scores(task)
+
+
 class Executor:
     """Maps genomes to evaluations, sharing the evaluator's cache; `workers` > 1 uses processes.
     New evaluations go to `store` (a RunStore) when one is given, each committed as it completes, by this
-    process only."""
+    process only. With a shared evaluator, the missing genomes of a call are scored together, the workers
+    sharding the samples (see stitchc.evolve.shared_evaluation)."""
 
     def __init__(self, evaluator: Evaluator, workers: int = 1, store=None):
         self.evaluator = evaluator
@@ -75,18 +89,31 @@ class Executor:
             self.pool.terminate()
             self.pool.join()
 
+    def _run(self, tasks: list[ScoreTask]) -> list:
+        """Score tasks' results in order: in the workers when there are several tasks, else here."""
+        if self.pool is not None and len(tasks) > 1:
+            return self.pool.map(_scores_in_worker, tasks, chunksize=1)
+        return [self.evaluator.scores(task) for task in tasks]
+
     def map(self, genomes: list[Genome]) -> list[Evaluation]:
         keys = [self.evaluator.key(g) for g in genomes]
         missing = list(dict.fromkeys(k for k in keys if k not in self.evaluator.cache))
-        if self.pool is not None and len(missing) > 1:
-            done = self.evaluate_many(missing)
+        if self.evaluator.shared and missing:
+            evaluate_batch(self.evaluator, missing, self._run, self.workers)  # caches and counts them
+            done = (self.evaluator.cache[k] for k in missing)
+        elif self.pool is not None and len(missing) > 1:
+            done = self._kept(self.evaluate_many(missing))
         else:
-            done = (self.evaluator(k) for k in missing)
-        for key, evaluation in zip(missing, done):  # each stored (committed) as soon as it is known
-            self.evaluator.cache[key] = evaluation
+            done = (self.evaluator(k) for k in missing)  # caches and counts each
+        for evaluation in done:  # each stored (committed) as soon as it is known
             if self.store is not None:
                 self.store.add([evaluation])
         return [self.evaluator(k) for k in keys]
+
+    def _kept(self, evaluations: Iterable[Evaluation]) -> Iterator[Evaluation]:
+        for evaluation in evaluations:
+            self.evaluator.keep(evaluation)
+            yield evaluation
 
     def evaluate_many(self, genomes: list[Genome]) -> Iterable[Evaluation]:
         """The pool's evaluations of distinct canonical genomes, in their order, each as soon as it is known."""

@@ -20,9 +20,15 @@ from stitchc.ir.runtime import predict
 from stitchc.ir.samples import Samples
 from stitchc.stitch.decode import Genome
 
+from .activation_cache import BUDGET_BYTES as CACHE_BYTES
+from .activation_cache import ActivationCache
 from .genome_space import GenomeSpace
 from .metrics.registry import COST_METRICS, SCORE_METRICS
 from .metrics.user import user_metric
+from .population_graph import Signatures
+from .racing import Racing
+from .search_stats import SearchStats
+from .shared_evaluation import ScoreTask, population_scores
 
 SplitKey = tuple[str, str]  # (data name, split name)
 
@@ -56,12 +62,14 @@ def measure(
     splits: dict[SplitKey, Samples],
     metrics: dict[str, MetricSpec],
     model: onnx.ModelProto | None = None,
+    outputs: dict[SplitKey, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[float, ...]:
     """The objectives' values for one candidate; `model` is the graph's ONNX lowering, what the data metrics run
-    (when not given, the graph's cached session runs). Raises MetricError when a user metric fails and
-    NonFiniteOutput when the outputs hold NaN or Inf."""
-    model = model if model is not None else graph  # a graph runs through the session cache (weights not serialised)
-    outputs = {key: scores(model, splits[key]) for key in split_keys(objectives)}
+    (when not given, the graph's cached session runs), unless `outputs` gives its (scores, labels) per split
+    already. Raises MetricError when a user metric fails and NonFiniteOutput when the outputs hold NaN or Inf."""
+    if outputs is None:
+        model = model if model is not None else graph  # a graph runs through the session cache (weights not serialised)
+        outputs = {key: scores(model, splits[key]) for key in split_keys(objectives)}
     values = []
     for objective in objectives:
         arguments = dict(objective.args)
@@ -79,7 +87,11 @@ def measure(
 class Evaluator:
     """Evaluates genomes on a search's objectives, caching by canonical genome (inactive genes do not matter).
 
-    `splits` holds the data of every split an objective is measured on; `metrics` the user metrics by name."""
+    `splits` holds the data of every split an objective is measured on; `metrics` the user metrics by name.
+    With `shared`, executors score a batch of genomes together (stitchc.evolve.batch_evaluation): the same
+    values, each distinct node computation done once per batch.
+    `racing` (stitchc.evolve.racing, shared only) stops candidates early: it changes results. `cache_bytes`
+    bounds the activations kept between batches (stitchc.evolve.activation_cache; 0: none)."""
 
     def __init__(
         self,
@@ -87,10 +99,19 @@ class Evaluator:
         objectives: tuple[ObjectiveSpec, ...],
         splits: dict[SplitKey, Samples],
         metrics: dict[str, MetricSpec] | None = None,
+        shared: bool = True,
+        racing: Racing | None = None,
+        cache_bytes: int = CACHE_BYTES,
     ):
         self.space, self.objectives, self.splits = space, tuple(objectives), splits
         self.metrics = dict(metrics or {})
         self.cache: dict[Genome, Evaluation] = {}
+        self.shared = shared
+        self.racing = racing
+        self.signatures = Signatures()  # with the activation cache: what this process keeps between batches
+        self.activations = ActivationCache(cache_bytes)
+        self._labels: dict[SplitKey, np.ndarray] = {}
+        self.stats = SearchStats()
 
     def key(self, genome: Genome) -> Genome:
         return self.space.canonical(genome)
@@ -103,8 +124,33 @@ class Evaluator:
                 values = measure(graph, self.objectives, self.splits, self.metrics)
             except NonFiniteOutput as error:  # an error naming the candidate, never a (wrong) point of the front
                 raise NonFiniteOutput(f"candidate {list(key)}: {error}") from None
-            self.cache[key] = Evaluation(key, values, graph.macs(), graph.params())
+            self.keep(Evaluation(key, values, graph.macs(), graph.params()))
         return self.cache[key]
+
+    def keep(self, evaluation: Evaluation) -> None:
+        """Caches an evaluation made alone (here or in a worker) and counts its work."""
+        self.cache[evaluation.genome] = evaluation
+        work = evaluation.macs * sum(len(self.splits[k]) for k in split_keys(self.objectives))
+        self.count(1, work, work)
+
+    def scores(self, task: ScoreTask) -> tuple[list[np.ndarray], int]:
+        """Runs a task (in any process holding this evaluator): each genome's scores on the task's samples, and
+        the MACs per sample computed."""
+        graphs = [self.candidate(g) for g in task.genomes]
+        samples = self.splits[task.split].subset(np.arange(task.start, task.stop))
+        slot = (task.split, task.start, task.stop)
+        return population_scores(graphs, samples, signatures=self.signatures, cache=self.activations, slot=slot)
+
+    def labels(self, key: SplitKey) -> np.ndarray:
+        """Every label of a split, read once."""
+        if key not in self._labels:
+            self._labels[key] = self.splits[key].labels()
+        return self._labels[key]
+
+    def count(self, evaluations: int, needed: int, done: int) -> None:
+        self.stats.evaluations += evaluations
+        self.stats.macs_needed += needed
+        self.stats.macs_done += done
 
     def candidate(self, genome: Genome) -> Graph:
         return self.space.decode(genome)[0]

@@ -14,6 +14,7 @@ from .check_budget import search_budget
 from .check_data import check_data
 from .check_growth import check_growth
 from .check_points import check_points
+from .check_racing import racing_confidence
 from .check_train import check_train
 from .check_transform import check_transform
 from .diagnostics import Diagnostic, SpecError, not_executed
@@ -340,7 +341,7 @@ class Checker:
     def search(self, decl: ast.SearchDecl) -> None:
         self.declare(decl.span, decl.name)
         model = self.searched_model(decl)
-        allowed = {"genome", "algorithm", "objectives", "train", "budget"}
+        allowed = {"genome", "algorithm", "objectives", "train", "budget", "racing"}
         entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
         if model is not None and genome is None:
@@ -359,6 +360,7 @@ class Checker:
             generations = None
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
+        racing = racing_confidence(self, entries["racing"], objectives) if "racing" in entries else None
         self.program.searches[decl.name] = SearchSpec(
             decl.name,
             tuple(g.dotted for g in decl.over),
@@ -373,6 +375,7 @@ class Checker:
             model,
             growth,
             budget,
+            racing,
         )
 
     def searched_model(self, decl: ast.SearchDecl) -> str | None:

@@ -159,6 +159,7 @@ class SearchSpec:
     model: str | None = None  # set for a search over one model (`over` is then that model, not stitch groups)
     growth: GrowthSpec | None = None  # set when the algorithm is `grow`
     budget: int | None = None  # distinct candidates to evaluate (random: its `samples` when not set)
+    racing: float | None = None  # confidence of racing (stitchc.evolve.racing); None: off
 
 
 @dataclass(frozen=True)

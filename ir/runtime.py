@@ -139,7 +139,12 @@ def predict(model: Graph | onnx.ModelProto, samples: Samples, batch: int = 128) 
     if not outputs:
         raise ExecutionError(f"no samples to run model '{name}' on")
     outputs = np.concatenate(outputs)
+    check_finite(outputs, f"model '{name}'")
+    return outputs, np.concatenate(labels)
+
+
+def check_finite(outputs: np.ndarray, what: str) -> None:
+    """Raises NonFiniteOutput naming `what` when a sample's output (a row) holds NaN or Inf."""
     bad = np.count_nonzero(~np.isfinite(outputs).reshape(len(outputs), -1).all(axis=1))
     if bad:
-        raise NonFiniteOutput(f"model '{name}' gives NaN or Inf outputs on {bad} of {len(outputs)} samples")
-    return outputs, np.concatenate(labels)
+        raise NonFiniteOutput(f"{what} gives NaN or Inf outputs on {bad} of {len(outputs)} samples")

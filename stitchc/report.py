@@ -111,12 +111,14 @@ def write_run(
     history: list[tuple[int, int, float]],
     page: str,
     anytime: list[tuple[int, int, float]] = (),
+    stats: dict | None = None,
 ) -> str:
     """Publishes the run folder in one swap (folder_swap.py): the .onnx files (with their metadata),
     report.html and front.json of this run replace those of the last one, stale front_*.onnx files and every
     front_*.pt2 (a torch export writes them again) go; the store, the cache and other files stay.
     `history` is the hypervolume after each generation: (generation, evaluated, value); `anytime` where it
-    rose: (distinct evaluations, generation, value)."""
+    rose: (distinct evaluations, generation, value); `stats`, what the search cost in this run (front.json's
+    only key that differs between reruns), goes under `stats`."""
     document = {
         "search": search,
         "objectives": [objective_json(o, a) for o, a in zip(columns.objectives, columns.axes)],
@@ -127,6 +129,8 @@ def write_run(
         },
         "front": [row_json(row, columns) for row in front],
     }
+    if stats is not None:
+        document["stats"] = stats
     if anytime:  # where the hypervolume rose, by distinct candidates evaluated
         document["anytime"] = [{"evaluations": n, "generation": g, "hypervolume": v} for n, g, v in anytime]
 

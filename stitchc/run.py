@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, replace
 
 import onnx
@@ -20,10 +21,12 @@ from stitchc.evolve.hypervolume import Axis, hypervolume
 from stitchc.evolve.objectives import Evaluation, Evaluator, SplitKey, measure, split_keys, weights
 from stitchc.evolve.pause_points import pause_point
 from stitchc.evolve.program_genes import program_genes
+from stitchc.evolve.racing import Racing
 from stitchc.evolve.reference_point import reference_axes
 from stitchc.evolve.run_store import RunStore, check_store, objectives_identity, search_identity
 from stitchc.evolve.search_loop import SearchResult, search_run_key
 from stitchc.evolve.search_loop import search as run_algorithm
+from stitchc.evolve.search_stats import SearchStats
 from stitchc.evolve.store_file import move_aside
 from stitchc.grammar.diagnostics import Diagnostic, SpecError
 from stitchc.grammar.program import Program, SearchSpec, StitchSpec
@@ -157,6 +160,7 @@ class _Searched:
     archive: list[Evaluation]  # every distinct candidate evaluated
     history: list[tuple[int, int, float]]  # per generation: (generation, candidates evaluated, hypervolume)
     anytime: list[tuple[int, int, float]]  # where the hypervolume rose: (candidates evaluated, generation, value)
+    stats: SearchStats  # what the search's evaluations cost in this run
 
 
 def _evolve(
@@ -173,15 +177,18 @@ def _evolve(
     come from and go to the run store."""
     objectives = search.objectives
     splits = {key: _readable(datasets, key, out_dir) for key in split_keys(objectives)}
-    evaluate = Evaluator(space, objectives, splits, program.metrics)
+    racing = Racing(search.racing) if search.racing else None
+    # a trained candidate shares no weights with others, and every worker would train it again: evaluated whole
+    evaluate = Evaluator(space, objectives, splits, program.metrics, shared=search.train is None, racing=racing)
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
-    store = _open_store(storage or os.path.join(out_dir, STORE_FILE), space, program, objectives, splits)
+    store = _open_store(storage or os.path.join(out_dir, STORE_FILE), space, program, objectives, splits, search.racing)
     current().phase_start("search", f"search {search.name}", search.budget or (search.generations or 0) + 1)
     try:
         evaluate.cache.update(store.load())
         reused = len(evaluate.cache)
+        started = time.perf_counter()
         with make_executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
             axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
@@ -193,6 +200,7 @@ def _evolve(
                 result = _run_algorithm(search, problem, executor.map, store)
     finally:
         store.close()
+    evaluate.stats.reused, evaluate.stats.seconds = reused, time.perf_counter() - started
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {os.path.basename(store.path)}")
     return _Searched(space, parents, axes, result.archive, result.history, result.anytime)
@@ -253,7 +261,16 @@ def _export(
         search.name, columns, searched.archive, parent_rows, rows, searched.history, exported, (), searched.anytime
     )
     path = write_run(
-        out_dir, search.name, columns, parent_rows, rows, exported, searched.history, page, searched.anytime
+        out_dir,
+        search.name,
+        columns,
+        parent_rows,
+        rows,
+        exported,
+        searched.history,
+        page,
+        searched.anytime,
+        searched.stats.to_json(),
     )
     current().phase_end(f"measured {len(rows)} front models on the test split")
     files = [path, os.path.join(out_dir, "report.html"), *(os.path.join(out_dir, row.label) for row in rows)]
@@ -262,7 +279,12 @@ def _export(
 
 
 def _open_store(
-    path: str, space: GenomeSpace, program: Program, objectives: tuple, splits: dict[SplitKey, Samples]
+    path: str,
+    space: GenomeSpace,
+    program: Program,
+    objectives: tuple,
+    splits: dict[SplitKey, Samples],
+    racing: float | None = None,
 ) -> RunStore:
     layout = [[g.name, list(g.options)] for g in space.genes]
     if space.program is not None:  # what each step does, fixed parameters included
@@ -271,6 +293,7 @@ def _open_store(
         layout.append(repr(replace(space.training.spec, span=None)))
     identity = search_identity(space.supernet.graph.to_onnx().SerializeToString(), layout)
     measured = objectives_identity(objectives, program.metrics, splits)
+    measured += f"+racing={racing}" if racing else ""  # raced values are estimates: never mixed with others
     return RunStore(path, identity, measured)
 
 

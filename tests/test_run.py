@@ -52,9 +52,23 @@ def _acc(point: dict) -> float:
     return next(v for k, v in point["objectives"].items() if k.startswith("accuracy("))
 
 
+def _without_stats(out) -> bytes:
+    """front.json without its `stats` (what this run cost: seconds, evaluations made or reused), as written."""
+    document = _front(out)
+    assert document.pop("stats")["macs_done"] >= 0
+    return (json.dumps(document, indent=2) + "\n").encode()
+
+
 def test_same_seed_same_front(runs):
-    first, second = (open(os.path.join(out, "front.json"), "rb").read() for out in runs)
+    first, second = (_without_stats(out) for out in runs)
     assert first == second
+    assert _front(runs[0])["stats"]["evaluations"] == _front(runs[1])["stats"]["evaluations"] > 0
+
+
+def test_stats_count_the_search_and_its_sharing(runs):
+    stats = _front(runs[0])["stats"]
+    assert stats["macs_done"] < stats["macs_without_sharing"] and stats["seconds"] > 0 and stats["reused"] == 0
+    assert stats["sharing"] == round(stats["macs_without_sharing"] / stats["macs_done"], 3)
 
 
 def test_parents_are_on_the_front_or_dominated(runs):
@@ -233,11 +247,12 @@ def test_random_search_is_a_baseline_against_nsga2(tmp_path):
 
 def test_a_rerun_reuses_the_stored_evaluations(runs, capsys):
     out = runs[0]
-    before = open(os.path.join(out, "front.json"), "rb").read()
+    before = _without_stats(out)
     assert main(["run", os.path.join(SPECS, "digits.stitch"), "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "evaluations reused from evaluations.sqlite" in err
-    assert open(os.path.join(out, "front.json"), "rb").read() == before
+    assert _without_stats(out) == before
+    assert _front(out)["stats"]["evaluations"] == 0 < _front(out)["stats"]["reused"]
 
 
 def test_report_html_plots_front_candidates_and_parents(runs):

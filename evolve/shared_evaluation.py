@@ -1,0 +1,117 @@
+"""Shared evaluation: the candidates of a batch are scored together, each distinct node computation once.
+
+The work of a batch is cut into score tasks: (candidates, split, a slice of its samples). A task decodes its
+candidates, merges them into population graphs (stitchc.evolve.population_graph) and runs each with one ONNX
+Runtime session over its slice, batch by batch; it returns every candidate's scores on the slice. Workers
+shard by samples, not by candidates: each task holds the whole batch of candidates, so every worker keeps all
+of the sharing, and slices start on multiples of the sample batch so every session sees the same sample batches
+as one process would (the scores, hence the results, do not depend on the number of workers).
+
+Memory: ONNX Runtime frees an activation after its last reader, but in the worst case every distinct activation
+of a population graph is alive at once. A population graph is closed once that worst case, at the sample batch,
+passes BUDGET_BYTES; the candidates left start the next one (so a graph's estimate stays under the budget plus
+one candidate's own activations). Between batches, a process keeps activations of shared computations within
+the activation cache's own budget (stitchc.evolve.activation_cache).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stitchc.ir import Graph
+from stitchc.ir.errors import ExecutionError
+from stitchc.ir.runtime import ort_errors, predict, session
+from stitchc.ir.samples import Samples
+from stitchc.stitch.decode import Genome
+
+from .activation_cache import ActivationCache
+from .population_graph import INPUT, PopulationGraph, Signatures, mergeable
+
+BATCH = 128  # samples per ONNX Runtime call, as ir.runtime.predict
+BUDGET_BYTES = 1 << 30  # worst-case activations of one population graph at BATCH samples
+
+
+@dataclass(frozen=True)
+class ScoreTask:
+    genomes: tuple[Genome, ...]  # canonical genomes, in the batch's order
+    split: tuple[str, str]
+    start: int
+    stop: int
+
+
+def shards(length: int, parts: int, batch: int = BATCH, offset: int = 0) -> list[tuple[int, int]]:
+    """Up to `parts` contiguous slices of [offset, offset + length) covering it, each starting `offset` plus a
+    multiple of `batch` (so with `offset` a multiple of `batch`, every slice starts on a batch boundary)."""
+    batches = max(1, -(-length // batch))
+    per = -(-batches // max(1, parts))
+    return [(offset + b * batch, offset + min(length, (b + per) * batch)) for b in range(0, batches, per)]
+
+
+def population_scores(
+    graphs: list[Graph],
+    samples: Samples,
+    budget: int = BUDGET_BYTES,
+    batch: int = BATCH,
+    signatures: Signatures | None = None,
+    cache: ActivationCache | None = None,
+    slot: tuple = (),
+) -> tuple[list[np.ndarray], int]:
+    """Every graph's first output on every sample, and the MACs per sample the shared sessions computed. With a
+    `cache` (and the `signatures` table it was filled with), activations of earlier calls on the same `slot` of
+    samples are fed in instead of recomputed, and the cache is refilled. Raises ExecutionError when ONNX Runtime
+    cannot build or run a population model."""
+    signatures = signatures or Signatures()
+    signatures.forget_arrays()
+    scores: list[np.ndarray | None] = [None] * len(graphs)
+    done = 0
+    for index, graph in enumerate(graphs):
+        if not mergeable(graph):
+            scores[index] = predict(graph, samples, batch)[0]
+            done += graph.macs()
+    merged = [i for i, graph in enumerate(graphs) if mergeable(graph)]
+    for members, population in _populations([graphs[i] for i in merged], budget // batch, signatures):
+        outputs = _run(population, samples, batch, cache, slot)
+        for member, name in zip(members, population.output_names()):
+            scores[merged[member]] = outputs[name]
+        done += population.macs_done
+    return scores, done
+
+
+def _populations(graphs: list[Graph], per_sample: int, signatures: Signatures):
+    """(candidate indices, population graph) in order, each population graph closed once its activations per
+    sample pass `per_sample` bytes."""
+    members: list[int] = []
+    population = PopulationGraph(signatures)
+    for index, graph in enumerate(graphs):
+        if members and (not population.accepts(graph) or population.activation_bytes > per_sample):
+            yield members, population
+            members, population = [], PopulationGraph(signatures)
+        population.add(graph)
+        members.append(index)
+    if members:
+        yield members, population
+
+
+def _run(population: PopulationGraph, samples: Samples, batch: int, cache: ActivationCache | None, slot: tuple):
+    """The population's outputs (and fetched values) by name over every sample; refills the cache."""
+    held = cache.slots.get(slot, {}) if cache is not None else {}
+    keep, fetch = cache.plan(slot, population, len(samples)) if cache is not None else (set(), [])
+    model = population.to_onnx(set(held), fetch)
+    fed = {i.name: held[int(i.name[1:])] for i in model.graph.input if i.name != INPUT}
+    names = [o.name for o in model.graph.output]
+    if not len(samples):
+        raise ExecutionError("no samples to run a population model on")
+    outputs: dict[str, np.ndarray] = {}
+    with ort_errors("a population model"):
+        sess = session(model)
+        for start, (x, _) in zip(range(0, len(samples), batch), samples.batches(batch)):
+            feed = {name: array[start : start + batch] for name, array in fed.items()}
+            for name, chunk in zip(names, sess.run(names, {INPUT: x, **feed})):
+                if name not in outputs:  # written in place: one copy of each activation, not two
+                    outputs[name] = np.empty((len(samples), *chunk.shape[1:]), chunk.dtype)
+                outputs[name][start : start + len(chunk)] = chunk
+    if cache is not None:
+        cache.store(slot, keep, {v: outputs[population.name(v)] for v in fetch})
+    return outputs

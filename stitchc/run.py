@@ -203,7 +203,7 @@ def _evolve(
     evaluate.stats.reused, evaluate.stats.seconds = reused, time.perf_counter() - started
     if reused:
         log(f"search {search.name}: {reused} evaluations reused from {os.path.basename(store.path)}")
-    return _Searched(space, parents, axes, result.archive, result.history, result.anytime)
+    return _Searched(space, parents, axes, result.archive, result.history, result.anytime, evaluate.stats)
 
 
 def _grow(search: SearchSpec, space: GenomeSpace, evaluate, axes: list[Axis]) -> SearchResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -230,3 +231,12 @@ def small_spec(tmp_path_factory):
         return str(path)
 
     return write
+
+
+def front_bytes(folder) -> bytes:
+    """A run folder's front.json as written, but for its `stats` (what this run cost: seconds, evaluations made
+    or reused), the one key that differs between reruns of the same search."""
+    with open(os.path.join(folder, "front.json")) as handle:
+        document = json.load(handle)
+    assert document.pop("stats")["evaluations"] >= 0
+    return (json.dumps(document, indent=2) + "\n").encode()

@@ -18,6 +18,7 @@ import pytest
 
 from stitchc.cli import main
 from stitchc.metadata import read
+from tests.conftest import front_bytes
 
 SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
 RUN = [sys.executable, "-c", "import sys; from stitchc.cli import main; sys.exit(main())", "run"]
@@ -29,7 +30,7 @@ def reference(tmp_path_factory, tiny_spec_text):
     folder = tmp_path_factory.mktemp("reference")
     (folder / "tiny.stitch").write_text(tiny_spec_text)
     assert main(["run", str(folder / "tiny.stitch")]) == 0
-    return (folder / "out" / "front.json").read_bytes()
+    return front_bytes(folder / "out")
 
 
 def _run_until_paused(spec: str, point: str) -> None:
@@ -93,7 +94,7 @@ def test_kill_at_a_named_moment_then_rerun_gives_the_same_front(tiny_spec, refer
     _run_until_paused(tiny_spec, point)
     assert_consistent(out)
     assert main(["run", tiny_spec]) == 0
-    assert open(os.path.join(out, "front.json"), "rb").read() == reference
+    assert front_bytes(out) == reference
     assert_consistent(out)
     assert_store_whole(os.path.join(out, "evaluations.sqlite"))
     assert sorted(os.listdir(os.path.dirname(out))) == [".out.lock", "out", "tiny.stitch"]  # no staging left
@@ -113,7 +114,7 @@ def test_kill_the_mnist_example_at_random_moments(tmp_path):
     started = time.perf_counter()
     assert subprocess.run([*RUN, spec, "--out", reference_dir], capture_output=True).returncode == 0
     duration = time.perf_counter() - started
-    expected = open(os.path.join(reference_dir, "front.json"), "rb").read()
+    expected = front_bytes(reference_dir)
     rng, window, kills = random.Random(14), duration, []
     for _ in range(15):  # a resumed run is shorter: the window shrinks to the last finished run's length
         if len(kills) == 5:
@@ -124,7 +125,7 @@ def test_kill_the_mnist_example_at_random_moments(tmp_path):
             process = subprocess.Popen([*RUN, spec, "--out", killed_dir], stdout=subprocess.DEVNULL, stderr=handle)
             try:
                 process.wait(timeout=moment)  # finished first: then it must be right
-                assert process.returncode == 0 and open(os.path.join(killed_dir, "front.json"), "rb").read() == expected
+                assert process.returncode == 0 and front_bytes(killed_dir) == expected
                 window = time.perf_counter() - started
                 print(f"a rerun finished in {window:.1f} s, before its kill at {moment:.1f} s: same front")
             except subprocess.TimeoutExpired:
@@ -139,5 +140,5 @@ def test_kill_the_mnist_example_at_random_moments(tmp_path):
     assert len(kills) == 5, f"only {len(kills)} kills landed in 15 runs"
     rerun = subprocess.run([*RUN, spec, "--out", killed_dir], capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert open(os.path.join(killed_dir, "front.json"), "rb").read() == expected
+    assert front_bytes(killed_dir) == expected
     assert_store_whole(os.path.join(killed_dir, "evaluations.sqlite"))

@@ -18,6 +18,7 @@ import rich.console
 from stitchc.cli import main
 from stitchc.metadata import stitchc_version
 from stitchc.progress import Generation, Terminal, describe, use
+from tests.conftest import front_bytes
 
 PHASES = ["load", "plan", "fit", "search", "export"]
 
@@ -129,7 +130,7 @@ def test_device_cuda_without_cuda_says_so_once_and_runs_on_the_cpu(tmp_path, sma
     assert notes[0].endswith("; running on the CPU")
     assert "onnxruntime" not in err.lower().replace("onnx runtime", "") and "[E:" not in err
     assert main(["run", spec, "--out", str(tmp_path / "cpu"), "--quiet"]) == 0
-    assert (tmp_path / "gpu" / "front.json").read_bytes() == (tmp_path / "cpu" / "front.json").read_bytes()
+    assert front_bytes(tmp_path / "gpu") == front_bytes(tmp_path / "cpu")
 
 
 def test_ctrl_c_says_that_a_rerun_resumes(tmp_path, small_spec):

@@ -11,6 +11,7 @@ import onnx
 import pytest
 
 from stitchc.cli import main
+from tests.conftest import front_bytes
 
 SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
 
@@ -52,15 +53,8 @@ def _acc(point: dict) -> float:
     return next(v for k, v in point["objectives"].items() if k.startswith("accuracy("))
 
 
-def _without_stats(out) -> bytes:
-    """front.json without its `stats` (what this run cost: seconds, evaluations made or reused), as written."""
-    document = _front(out)
-    assert document.pop("stats")["macs_done"] >= 0
-    return (json.dumps(document, indent=2) + "\n").encode()
-
-
 def test_same_seed_same_front(runs):
-    first, second = (_without_stats(out) for out in runs)
+    first, second = (front_bytes(out) for out in runs)
     assert first == second
     assert _front(runs[0])["stats"]["evaluations"] == _front(runs[1])["stats"]["evaluations"] > 0
 
@@ -247,11 +241,11 @@ def test_random_search_is_a_baseline_against_nsga2(tmp_path):
 
 def test_a_rerun_reuses_the_stored_evaluations(runs, capsys):
     out = runs[0]
-    before = _without_stats(out)
+    before = front_bytes(out)
     assert main(["run", os.path.join(SPECS, "digits.stitch"), "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "evaluations reused from evaluations.sqlite" in err
-    assert _without_stats(out) == before
+    assert front_bytes(out) == before
     assert _front(out)["stats"]["evaluations"] == 0 < _front(out)["stats"]["reused"]
 
 

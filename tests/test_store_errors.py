@@ -18,6 +18,7 @@ from stitchc.evolve import store_file
 from stitchc.evolve.objectives import Evaluation
 from stitchc.evolve.run_store import RunStore
 from stitchc.evolve.store_file import StoreError, storage_path
+from tests.conftest import front_bytes
 
 ADVICE = "move it aside or rerun with --reset-store"
 ROWS = [Evaluation((0, 1), (0.5, 10.0), 10, 3), Evaluation((1, 0), (0.75, 20.0), 20, 4)]
@@ -157,7 +158,7 @@ def test_two_runs_share_one_store(tiny_spec, tmp_path, capsys):
     rows = sqlite3.connect(shared).execute("SELECT count(*) FROM evaluations").fetchone()[0]
     assert f"search front: {rows} evaluations reused from study.db" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "one" / "evaluations.sqlite")
-    first, second = ((tmp_path / d / "front.json").read_bytes() for d in ("one", "two"))
+    first, second = (front_bytes(tmp_path / d) for d in ("one", "two"))
     assert first == second and json.loads(first)["front"]
     shutil.rmtree(tmp_path / "shared")
 
@@ -169,6 +170,6 @@ def test_two_runs_at_once_share_one_store(tiny_spec, tmp_path):
     command = [sys.executable, "-c", "import sys; from stitchc.cli import main; sys.exit(main())", "run", tiny_spec]
     runs = [subprocess.Popen([*command, "--storage", url, "--out", str(tmp_path / d)]) for d in ("one", "two")]
     assert [r.wait() for r in runs] == [0, 0]
-    assert (tmp_path / "one" / "front.json").read_bytes() == (tmp_path / "two" / "front.json").read_bytes()
+    assert front_bytes(tmp_path / "one") == front_bytes(tmp_path / "two")
     connection = sqlite3.connect(tmp_path / "study.db")
     assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -11,6 +11,7 @@ from stitchc.ir.suggest import did_you_mean
 
 from . import ast
 from .check_data import check_data
+from .check_ensemble import check_ensemble
 from .check_growth import check_growth
 from .check_points import check_points
 from .check_train import check_train
@@ -396,6 +397,9 @@ class Checker:
         self.only_kwargs(call, ("max",))
         names = []
         for arg in call.args:
+            if isinstance(arg, ast.Call) and arg.func.dotted == "ensemble":
+                names.append(check_ensemble(self, arg).name)
+                continue
             if not isinstance(arg, ast.Ref) or arg.dotted not in self.program.transforms:
                 raise self.unknown(
                     arg.span, "morphism or mutation", getattr(arg, "dotted", "?"), self.program.transforms

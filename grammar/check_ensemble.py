@@ -36,8 +36,17 @@ def check_ensemble(checker, call: ast.Call) -> TransformSpec:
             f"partition = true gives each of the {children} children its own {rate:g} of every tensor: "
             f"rate · children must be at most 1",
         )
-    params += [ParamSpec("children", "int", None, None, children), ParamSpec("partition", "bool", None, None, partition)]
-    spec = TransformSpec("mutation", f"ensemble_{mutation.name}_{children}{'_disjoint' if partition else ''}", "ensemble", tuple(params), call.span)
+    params += [
+        ParamSpec("children", "int", None, None, children),
+        ParamSpec("partition", "bool", None, None, partition),
+    ]
+    spec = TransformSpec(
+        "mutation",
+        f"ensemble_{mutation.name}_{children}{'_disjoint' if partition else ''}",
+        "ensemble",
+        tuple(params),
+        call.span,
+    )
     checker.program.transforms[spec.name] = spec
     return spec
 

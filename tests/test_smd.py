@@ -3,7 +3,10 @@ ensemble graph against its children run one by one through ONNX Runtime, and the
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import sqlite3
 from fractions import Fraction
 
 import numpy as np
@@ -148,3 +151,19 @@ def test_the_ensemble_step_is_a_program_gene_with_the_mutations_parameters(tmp_p
     steps = genes.apply(merged, (2, 0, 1, 0, 1))  # the ensemble, rate 0.1125 (its second level)
     assert steps == ["ensemble_jitter_3_disjoint(children=3, partition=True, rate=0.1125, sigma=0.3, static=False)"]
     assert merged.params() == graph.params() + 2 * sum(_weights(graph)[i].size for i in range(len(_weights(graph))))
+
+
+@pytest.mark.slow
+def test_smd_spec_evaluates_children_and_ensembles(tmp_path):
+    """specs/smd.stitch (about 30 s): its search evaluates single children and ensembles (more params: the
+    mutated convolution onwards is duplicated per child) and exports its front."""
+    out = tmp_path / "smd"
+    assert (
+        main(
+            ["run", os.path.join(os.path.dirname(os.path.dirname(__file__)), "specs", "smd.stitch"), "--out", str(out)]
+        )
+        == 0
+    )
+    parent = json.loads((out / "front.json").read_text())["parents"]["res"]["params"]
+    params = [row[0] for row in sqlite3.connect(out / "evaluations.sqlite").execute("select params from evaluations")]
+    assert params.count(parent) >= 2 and any(p > parent for p in params)

@@ -1,7 +1,7 @@
 """Check `ensemble(children = 5, mutation = jitter, partition = false)` in a `program(...)`: one program step that
 turns the candidate into the softmax-averaging ensemble of `children` sparse-mutation children (passes/ensemble.py).
 
-The step is a transform of its own, named `ensemble_MUTATION_CHILDREN`: it takes the mutation's parameters (their
+The step is a transform of its own, named `ensemble_MUTATION_CHILDREN` (`_disjoint` appended when partitioned): it takes the mutation's parameters (their
 ranges become genes, like the mutation's own) plus `children` and `partition`. The mutation must be a Gaussian one
 (`sparse_gaussian`, or `gaussian`: rate 1).
 """

@@ -47,6 +47,16 @@ def test_sparse_gaussian_changes_exactly_ceil_rate_of_each_tensor_and_nothing_el
     assert untouched and all(a == b for a, b in untouched)  # biases and every other constant: bit-identical
 
 
+def test_a_sited_sparse_gaussian_changes_only_its_layer(parent_paths):
+    graph = stitchc.load(parent_paths[1])
+    child = graph.copy()
+    site = [n for n in child.nodes if n.op == "Conv"][1]
+    assert sparse_gaussian(child, site, dict(PARAMS, rate=0.05), np.random.default_rng(0))
+    counts = [len(c) for c in _changed(_weights(graph), _weights(child))]
+    sizes = [w.size for w in _weights(graph)]
+    assert counts == [math.ceil(Fraction("0.05") * sizes[1]) if i == 1 else 0 for i in range(len(sizes))]
+
+
 def test_static_masks_repeat_and_dynamic_masks_differ(parent_paths):
     graph = stitchc.load(parent_paths[1])
     masks = {}

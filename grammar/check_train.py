@@ -6,13 +6,14 @@ from __future__ import annotations
 from . import ast
 from .program import TrainSpec
 
-PARAMS = ("all", "new", "stitches")  # every weight; what the program's steps added or changed; the stitches
+PARAMS = ("all", "new", "stitches")
+NIMBLE = ("Gemm", "Conv")  # the layer op whose width a Nimble controller learns  # every weight; what the program's steps added or changed; the stitches
 
 
 def check_train(checker, expr: ast.Expr) -> TrainSpec:
     call = checker.call(expr, None)
     data, split = checker.data_split(call.func)
-    checker.only_kwargs(call, ("steps", "lr", "params", "batch", "seed"))
+    checker.only_kwargs(call, ("steps", "lr", "params", "batch", "seed", "nimble"))
     if call.args:
         raise checker.error(
             call.args[0].span, f"{call.func.dotted}() takes keyword arguments steps, lr, params, batch, seed"
@@ -27,6 +28,7 @@ def check_train(checker, expr: ast.Expr) -> TrainSpec:
         checker.int_kwarg(call, "batch", 64, minimum=1),
         checker.int_kwarg(call, "seed", 0, minimum=0),
         expr.span,
+        checker.keyword(call.kwargs["nimble"][1], NIMBLE, "nimble layer") if "nimble" in call.kwargs else None,
     )
 
 

@@ -328,7 +328,8 @@ class Checker:
         allowed = {"genome", "algorithm", "objectives", "train"}
         entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
-        if model is not None and genome is None:
+        nimble = "nimble" in getattr(entries.get("train"), "kwargs", {})  # the width a Nimble controller learns
+        if model is not None and genome is None and not nimble:
             raise self.error(
                 decl.span,
                 f"search '{decl.name}' over model '{model}' has nothing to search",

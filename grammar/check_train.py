@@ -7,7 +7,10 @@ from . import ast
 from .program import TrainSpec
 
 PARAMS = ("all", "new", "stitches")
-NIMBLE = ("Gemm", "Conv")  # the layer op whose width a Nimble controller learns  # every weight; what the program's steps added or changed; the stitches
+NIMBLE = (
+    "Gemm",
+    "Conv",
+)  # the layer op whose width a Nimble controller learns  # every weight; what the program's steps added or changed; the stitches
 
 
 def check_train(checker, expr: ast.Expr) -> TrainSpec:
@@ -16,9 +19,12 @@ def check_train(checker, expr: ast.Expr) -> TrainSpec:
     checker.only_kwargs(call, ("steps", "lr", "params", "batch", "seed", "nimble"))
     if call.args:
         raise checker.error(
-            call.args[0].span, f"{call.func.dotted}() takes keyword arguments steps, lr, params, batch, seed"
+            call.args[0].span, f"{call.func.dotted}() takes keyword arguments steps, lr, params, batch, seed, nimble"
         )
     params = checker.keyword(call.kwargs["params"][1], PARAMS, "params") if "params" in call.kwargs else "all"
+    for name in ("params", "batch"):
+        if "nimble" in call.kwargs and name in call.kwargs:
+            raise checker.error(call.kwargs[name][0], f"nimble trains every weight on full batches: drop '{name}'")
     return TrainSpec(
         data,
         split,

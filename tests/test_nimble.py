@@ -72,11 +72,21 @@ def test_a_nimble_search_exports_the_cut_network_it_reports(tmp_path, parent_pat
     assert point["params"] < stitchc.load(parent_paths[0]).params()  # cut to the few units grown in 5 steps
 
 
-def test_a_bad_nimble_layer_is_a_located_error(tmp_path, parent_paths, capsys):
+@pytest.mark.parametrize(
+    "train, message",
+    [
+        ("digits.train(nimble = Dense)", "6:40: error: unknown nimble layer 'Dense'"),
+        (
+            "digits.train(nimble = Conv, batch = 8)",
+            "6:46: error: nimble trains every weight on full batches: drop 'batch'",
+        ),
+    ],
+)
+def test_bad_nimble_settings_are_located_errors(tmp_path, parent_paths, capsys, train, message):
     path = tmp_path / "nimble.stitch"
-    path.write_text(NIMBLE_SPEC.format(a=parent_paths[0], train="digits.train(nimble = Dense)"))
+    path.write_text(NIMBLE_SPEC.format(a=parent_paths[0], train=train))
     assert main(["check", str(path)]) == 2
-    assert f"{path}:6:40: error: unknown nimble layer 'Dense'" in capsys.readouterr().err
+    assert f"{path}:{message}" in capsys.readouterr().err
 
 
 @pytest.mark.slow

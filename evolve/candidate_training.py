@@ -26,6 +26,10 @@ class CandidateTraining:
     def apply(self, graph: Graph, supernet: Graph, stitch_names: set[str], genome: tuple) -> tuple[Graph, str | None]:
         """The trained candidate and the step to record (None when it has nothing to train). Raises
         FineTuneError naming the genome when training cannot run or diverges."""
+        if self.spec.nimble is not None:
+            from .nimble_training import nimble_train  # torch: imported only by searches that train
+
+            return nimble_train(graph, self.samples, self.spec, genome)
         names = self.trainable(graph, supernet, stitch_names)
         if not names:
             return graph, None

@@ -12,6 +12,7 @@ from stitchc.ir.suggest import did_you_mean
 from . import ast
 from .check_budget import search_budget
 from .check_data import check_data
+from .check_ensemble import check_ensemble
 from .check_growth import check_growth
 from .check_points import check_points
 from .check_racing import racing_confidence
@@ -344,7 +345,8 @@ class Checker:
         allowed = {"genome", "algorithm", "objectives", "train", "budget", "racing"}
         entries = self.entries(decl, allowed, required=("algorithm", "objectives"))
         genome = self.genome(entries["genome"]) if "genome" in entries else None
-        if model is not None and genome is None:
+        nimble = "nimble" in getattr(entries.get("train"), "kwargs", {})  # the width a Nimble controller learns
+        if model is not None and genome is None and not nimble:
             raise self.error(
                 decl.span,
                 f"search '{decl.name}' over model '{model}' has nothing to search",
@@ -421,6 +423,9 @@ class Checker:
         self.only_kwargs(call, ("max",))
         names = []
         for arg in call.args:
+            if isinstance(arg, ast.Call) and arg.func.dotted == "ensemble":
+                names.append(check_ensemble(self, arg).name)
+                continue
             if not isinstance(arg, ast.Ref) or arg.dotted not in self.program.transforms:
                 raise self.unknown(
                     arg.span, "morphism or mutation", getattr(arg, "dotted", "?"), self.program.transforms

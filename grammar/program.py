@@ -133,6 +133,7 @@ class TrainSpec:
     batch: int
     seed: int
     span: Span
+    nimble: str | None = None  # "Gemm" | "Conv": the first such layer learns its width (evolve/nimble_training.py)
 
 
 @dataclass(frozen=True)

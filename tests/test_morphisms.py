@@ -64,7 +64,7 @@ def test_net2deeper_is_exact_with_an_asymmetric_input(parent_paths):
         _preserved(expected, run(deep, x)[0], tol=1e-6)
 
 
-def test_sparse_gaussian_mutates_about_rate_of_the_weights(parent_paths):
+def test_sparse_gaussian_mutates_rate_of_the_weights(parent_paths):
     graph = stitchc.load(parent_paths[1])
     child = graph.copy()
     assert sparse_gaussian(child, None, {"rate": 0.1, "sigma": 0.5}, np.random.default_rng(0))

@@ -75,7 +75,7 @@ def test_every_builtin_module_registers_what_it_defines():
         "shrink",
     }
     assert set(names("morphism")) == morphisms
-    assert set(names("mutation")) == {"sparse_gaussian", "gaussian"}
+    assert set(names("mutation")) == {"sparse_gaussian", "gaussian", "ensemble"}
 
 
 def test_a_name_of_another_kind_is_not_found_and_the_error_lists_the_kind():

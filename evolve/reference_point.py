@@ -13,6 +13,7 @@ from the candidates found, so hypervolumes of generations, reruns and algorithms
                                (a search over one model: ten times its own,
                                room for the candidates its morphisms grow)
     latency                    twice the parents' latencies summed            half the fastest parent log10
+    train_steps                the search's `train` steps + 1                 0                       linear
 """
 
 from __future__ import annotations
@@ -34,9 +35,12 @@ def reference_axes(
     splits: dict,
     parents: list[Evaluation],
     supernet: Graph,
+    train_steps: int = 0,
 ) -> list[Axis]:
-    """One Axis per objective (see the table above); `parents` are the parents' own evaluations."""
-    return [_axis(o, i, metrics, splits, parents, supernet) for i, o in enumerate(objectives)]
+    """One Axis per objective (see the table above); `parents` are the parents' own evaluations, `train_steps`
+    the steps of the search's `train` setting (0: none)."""
+    axes = [_axis(o, i, metrics, splits, parents, supernet) for i, o in enumerate(objectives)]
+    return [Axis(train_steps + 1, 0.0) if o.metric == "train_steps" else a for o, a in zip(objectives, axes)]
 
 
 def _axis(objective: ObjectiveSpec, index: int, metrics, splits, parents, supernet: Graph) -> Axis:
@@ -44,6 +48,8 @@ def _axis(objective: ObjectiveSpec, index: int, metrics, splits, parents, supern
     if name in metrics:
         low, high = metrics[name].range
         return Axis(low, high) if maximize else Axis(high, low)
+    if name == "train_steps":
+        return Axis(1.0, 0.0)  # replaced by reference_axes, which knows the search's steps
     if name in ("macs", "params", "latency"):
         own = [p.values[index] for p in parents]
         if name == "latency":

@@ -362,6 +362,11 @@ class Checker:
             generations = None
         seed = self.int_kwarg(algorithm, "seed", 0, minimum=0)
         objectives = self.objectives(entries["objectives"])
+        untrained = next((o for o in objectives if o.metric == "train_steps" and "train" not in entries), None)
+        if untrained is not None:
+            raise self.error(
+                untrained.span, "'train_steps' counts the search's training: add `train = DATA.SPLIT(...)`"
+            )
         racing = racing_confidence(self, entries["racing"], objectives) if "racing" in entries else None
         self.program.searches[decl.name] = SearchSpec(
             decl.name,

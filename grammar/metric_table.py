@@ -32,6 +32,9 @@ BUILTIN_METRICS: dict[str, MetricSignature] = {
     "mae": MetricSignature("minimize", True, "values", "mean absolute error of the outputs against the targets"),
     "macs": MetricSignature("minimize", False, None, "multiply-accumulates per sample (cost model)"),
     "params": MetricSignature("minimize", False, None, "parameters of the candidate (cost model)"),
+    "train_steps": MetricSignature(
+        "minimize", False, None, "optimiser steps the candidate was fine-tuned for (the search's `train`)"
+    ),
     "latency": MetricSignature(
         "minimize", False, None, "median milliseconds per batch in ONNX Runtime (noisy)", {"batch": (1, 1)}
     ),

@@ -58,6 +58,7 @@ def fine_tune(graph: Graph, samples: Samples, trainable: set[str], recipe: Recip
     if not np.isfinite(loss):
         raise FineTuneError(f"graph {graph.name}: training diverged (loss {loss}); lower the learning rate")
     tuned = graph.copy()
+    tuned.trained_steps += recipe.steps
     for name, parameter in parameters.items():
         value = tuned.constants[name]
         value.const = parameter.detach().numpy().astype(value.const.dtype, copy=True)

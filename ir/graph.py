@@ -34,6 +34,7 @@ class Graph:
         self.nodes: list[Node] = []
         self.opset_imports: dict[str, int] = dict(opset_imports or {"": 17})
         self.functions: list = []  # model-local onnx.FunctionProto, carried unchanged
+        self.trained_steps = 0  # optimiser steps stitchc fine-tuned this graph's weights for (ir/fine_tune.py)
         self.unfolded: list[str] = []  # nodes constant folding left alone for their size, and why (fold.py)
         self._names: set[str] = set()
         self._counter = 0  # suffix of the next generated name
@@ -173,6 +174,7 @@ class Graph:
         """A structural copy; constant arrays are shared by reference, never copied."""
         other = Graph(self.name, self.opset_imports)
         other.functions = list(self.functions)
+        other.trained_steps = self.trained_steps
         other._names = set(self._names)
         other._counter = self._counter  # copies name new values alike, whatever was copied before
         mapping: dict[int, Value] = {}

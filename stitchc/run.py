@@ -191,7 +191,8 @@ def _evolve(
         started = time.perf_counter()
         with make_executor(evaluate, workers, store) as executor:
             parents = executor.map(seeds[:-1])
-            axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph)
+            steps = search.train.steps if search.train else 0
+            axes = reference_axes(objectives, program.metrics, splits, parents, space.supernet.graph, steps)
             if search.growth is not None:
                 result = _grow(search, space, executor.map, axes)
             else:

@@ -198,7 +198,7 @@ def test_an_undeclared_metric_hints_at_declaring_it(write, capsys):
     path = write("maximize f1(d.val)", "maximize recall(d.val)")
     assert main(["check", path]) == 2
     assert capsys.readouterr().err.splitlines()[3] == (
-        "    hint: known: accuracy, balanced, f1, latency, loss, macs, mae, mse, params, top5, topk; "
+        "    hint: known: accuracy, balanced, f1, latency, loss, macs, mae, mse, params, top5, topk, train_steps; "
         'or declare it: metric recall = python("file.py:function")'
     )
 

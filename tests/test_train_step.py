@@ -114,3 +114,21 @@ def test_new_trains_what_the_steps_added_and_stitches_the_stitch_layers(program_
         stitched, supernet.graph, set(supernet.choices)
     )
     assert names == {supernet.stitches[0].weight.name, supernet.stitches[0].bias.name}
+
+
+def test_train_steps_is_an_objective_counting_the_training_of_each_candidate(tmp_path, parent_paths, capsys):
+    """With `params = new`, a candidate without program steps is not trained (0 steps), one with steps is."""
+    text = TRAINED.replace("params = all", "params = new").replace("minimize macs]", "minimize train_steps]")
+    out = tmp_path / "out"
+    assert main(["run", _spec(tmp_path, parent_paths, text), "--out", str(out), "--workers", "1"]) == 0
+    document = json.loads((out / "front.json").read_text())
+    assert [p["objectives"]["train_steps"] for p in document["parents"].values()] == [0, 0]
+    for point in document["front"]:
+        trained = any(s.startswith("train(") for s in point["program"])
+        assert point["objectives"]["train_steps"] == (15 if trained else 0)
+    axis = next(o for o in document["objectives"] if o["name"] == "train_steps")
+    assert (axis["reference"], axis["ideal"]) == (16, 0)
+    capsys.readouterr()
+    untrained = PROGRAM_SPEC.replace("minimize macs]", "minimize train_steps]")
+    assert main(["check", _spec(tmp_path, parent_paths, untrained)]) == 2
+    assert "'train_steps' counts the search's training: add `train = DATA.SPLIT(...)`" in capsys.readouterr().err

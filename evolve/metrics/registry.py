@@ -35,4 +35,8 @@ def _params(graph: Graph) -> int:
 
 
 # measured on the model alone: function(graph, **arguments) -> number
-COST_METRICS = {"macs": _macs, "params": _params, "latency": latency}
+def _train_steps(graph: Graph) -> int:
+    return int(graph.trained_steps)
+
+
+COST_METRICS = {"macs": _macs, "params": _params, "latency": latency, "train_steps": _train_steps}

@@ -26,11 +26,13 @@ def json_differences(left, right, path: str = "") -> list[str]:
 
 
 def run_differences(left_dir: str, right_dir: str) -> list[str]:
-    """Differences between two run folders: front.json's fields, then each front point's ONNX file bytes."""
+    """Differences between two run folders: front.json's fields (but `stats`, what each run cost), then each front
+    point's ONNX file bytes."""
     fronts = []
     for folder in (left_dir, right_dir):
         with open(os.path.join(folder, "front.json")) as file:
             fronts.append(json.load(file))
+        fronts[-1].pop("stats", None)
     differences = json_differences(*fronts)
     for point in fronts[0].get("front", []):
         digests = [_digest(os.path.join(folder, point["file"])) for folder in (left_dir, right_dir)]

@@ -121,6 +121,12 @@ class RayExecutor(Executor):
             ray.kill(actor)
         self.pool = None
 
+    def _run(self, tasks: list) -> list:
+        """Shared evaluation's score tasks (slices of samples), on the actors when there are several."""
+        if len(tasks) > 1:
+            return self._on_actors("scores", tasks)
+        return [self.evaluator.scores(task) for task in tasks]
+
     def evaluate_many(self, genomes: list[Genome]) -> list[Evaluation]:
         """Evaluations of the genomes, in their order."""
         return self._on_actors("__call__", genomes)

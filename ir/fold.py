@@ -41,13 +41,26 @@ NONDETERMINISTIC = {
 
 
 def fold_constants(graph: Graph) -> int:
-    """Folds what can be folded within the budget; returns the number of nodes removed."""
+    """Folds what can be folded within the budget, in rounds: a node whose size depends on values computed in
+    a round (a Range whose limit comes from a Shape chain) is sized in the next. Returns the nodes removed;
+    `graph.unfolded` says what the last round refused."""
+    said, removed, spent = list(graph.unfolded), 0, [0]  # spent: bytes folded so far, against FOLD_TOTAL
+    while True:
+        graph.unfolded = list(said)  # refusals of an earlier round may be folded in this one
+        folded = _fold_round(graph, spent)
+        removed += folded
+        if not folded:
+            return removed
+
+
+def _fold_round(graph: Graph, spent: list[int]) -> int:
     removed = _fold_static_shapes(graph)
     candidates = _candidates(graph)
     if not candidates:
         return removed
     outputs = [v for n in candidates for v in n.outputs if v.name]
-    foldable = _within_budget(graph, candidates, inferred_bytes(_fold_model(graph, candidates, outputs, SHAPE_DATA)))
+    sizes = inferred_bytes(_fold_model(graph, candidates, outputs, SHAPE_DATA))
+    foldable = _within_budget(graph, candidates, sizes, spent)
     if not foldable:
         return removed
     wanted = _boundary(graph, foldable)
@@ -97,11 +110,12 @@ def _candidates(graph: Graph) -> list[Node]:
     return nodes
 
 
-def _within_budget(graph: Graph, candidates: list[Node], sizes: dict[str, int | None]) -> list[Node]:
+def _within_budget(graph: Graph, candidates: list[Node], sizes: dict[str, int | None], spent: list[int]) -> list[Node]:
     """The candidates whose results `sizes` (inferred, never declared) bound within the budget, and whose inputs
-    are constants or such results; each refused for its own size is recorded in `graph.unfolded`."""
+    are constants or such results; each refused for its own size is recorded in `graph.unfolded`. `spent[0]`,
+    the bytes folded by earlier rounds, grows by what these add."""
     kept: set[int] = set()
-    nodes, total = [], 0
+    nodes, total = [], spent[0]
     for node in candidates:
         if not all(v.is_const or id(v) in kept for v in node.inputs if v is not None):
             continue
@@ -113,6 +127,7 @@ def _within_budget(graph: Graph, candidates: list[Node], sizes: dict[str, int | 
         nodes.append(node)
         total += size
         kept.update(id(v) for v in node.outputs)
+    spent[0] = total
     return nodes
 
 

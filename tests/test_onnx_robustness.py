@@ -207,3 +207,18 @@ def test_folding_stops_at_the_total_budget(tmp_path, monkeypatch):
     loaded = load_onnx(saved(tmp_path, model))
     assert [n.name for n in loaded.nodes] == ["make_b"] and "a" in loaded.constants
     assert loaded.unfolded == ["node make_b (ConstantOfShape): folded results would exceed 5.86 KiB in all"]
+
+
+def test_a_range_sized_by_a_computed_limit_is_folded_in_a_second_round(tmp_path):
+    """Shape inference cannot size Range(0, ReduceSum(c), 1) before the sum exists; the next round can."""
+    counts = helper.make_tensor("counts", TensorProto.INT64, [2], [3, 4])
+    nodes = [
+        helper.make_node("ReduceSum", ["counts"], ["limit"], name="total", keepdims=0),
+        helper.make_node("Range", ["zero", "limit", "one"], ["r"], name="steps"),
+    ]
+    scalars = [helper.make_tensor(n, TensorProto.INT64, [], [v]) for n, v in (("zero", 0), ("one", 1))]
+    output = helper.make_tensor_value_info("r", TensorProto.INT64, ["n"])
+    graph = helper.make_graph(nodes, "rounds", [], [output], [counts, *scalars])
+    loaded = load_onnx(saved(tmp_path, helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])))
+    assert loaded.nodes == [] and loaded.unfolded == []
+    assert list(loaded.outputs[0].const) == list(range(7))

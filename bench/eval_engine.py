@@ -47,28 +47,35 @@ def mnist_search(run: str):
     return GenomeSpace(supernet), search, splits, program.metrics
 
 
+def seeded_nsga2(space, search, evaluate, generations: int):
+    """The spec's NSGA-II for `generations` generations, seeded with the parents and their ensemble."""
+    from stitchc.evolve.nsga2 import nsga2
+    from stitchc.evolve.objectives import weights
+
+    seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
+    return nsga2(
+        space.cardinalities,
+        evaluate,
+        search.population,
+        generations,
+        search.seed,
+        space.sample,
+        weights(search.objectives),
+        seeds,
+    )
+
+
 def search_once(space, search, splits, metrics, shared: bool, generations: int, workers: int, racing=None, cache=None):
     """(archive sorted by genome, seconds, evaluator stats) of one seeded NSGA-II run; `cache`: bytes of the
     activation cache (None: its default)."""
     from stitchc.evolve.executor import Executor
-    from stitchc.evolve.nsga2 import nsga2
-    from stitchc.evolve.objectives import Evaluator, weights
+    from stitchc.evolve.objectives import Evaluator
 
     options = {} if cache is None else {"cache_bytes": cache}
     evaluator = Evaluator(space, search.objectives, splits, metrics, shared=shared, racing=racing, **options)
-    seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     started = time.perf_counter()
     with Executor(evaluator, workers) as executor:
-        archive = nsga2(
-            space.cardinalities,
-            executor.map,
-            search.population,
-            generations,
-            search.seed,
-            space.sample,
-            weights(search.objectives),
-            seeds,
-        )
+        archive = seeded_nsga2(space, search, executor.map, generations)
     seconds = time.perf_counter() - started
     return sorted(archive, key=lambda e: e.genome), seconds, evaluator.stats
 
@@ -129,8 +136,7 @@ def side_by_side(space, search, splits, metrics, generations: int, workers: int,
     machine's load drifts on both alike), and by a dry racing evaluator (racing decides, nothing is stopped).
     Returns (archive, seconds per engine, stats per engine, the dry run's would-be stopped genomes)."""
     from stitchc.evolve.executor import Executor
-    from stitchc.evolve.nsga2 import nsga2
-    from stitchc.evolve.objectives import Evaluator, weights
+    from stitchc.evolve.objectives import Evaluator
     from stitchc.evolve.racing import Racing
 
     dry = Racing(racing or 0.95, apply=False)
@@ -140,7 +146,6 @@ def side_by_side(space, search, splits, metrics, generations: int, workers: int,
     }
     seconds = {"alone": 0.0, "shared": 0.0}
     calls = []
-    seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     with Executor(evaluators["alone"], workers) as alone, Executor(evaluators["shared"], workers) as shared:
         executors = {"alone": alone, "shared": shared}
 
@@ -157,16 +162,7 @@ def side_by_side(space, search, splits, metrics, generations: int, workers: int,
                 assert Executor(evaluators["dry"]).map(genomes) == results["shared"]
             return results["shared"]
 
-        archive = nsga2(
-            space.cardinalities,
-            evaluate,
-            search.population,
-            generations,
-            search.seed,
-            space.sample,
-            weights(search.objectives),
-            seeds,
-        )
+        archive = seeded_nsga2(space, search, evaluate, generations)
     stats = {mode: evaluators[mode].stats for mode in seconds}
     return sorted(archive, key=lambda e: e.genome), seconds, stats, dry.stopped
 

@@ -135,15 +135,16 @@ def side_by_side(space, search, splits, metrics, generations: int, workers: int,
     """One seeded NSGA-II search whose every batch is evaluated by both engines, in alternating order (so the
     machine's load drifts on both alike), and by a dry racing evaluator (racing decides, nothing is stopped).
     Returns (archive, seconds per engine, stats per engine, the dry run's would-be stopped genomes)."""
+    from stitchc.evolve.activation_cache import BUDGET_BYTES
     from stitchc.evolve.executor import Executor
     from stitchc.evolve.objectives import Evaluator
     from stitchc.evolve.racing import Racing
 
     dry = Racing(racing or 0.95, apply=False)
     evaluators = {
-        mode: Evaluator(space, search.objectives, splits, metrics, shared=mode != "alone", racing=r)
-        for mode, r in (("alone", None), ("shared", None), ("dry", dry))
-    }
+        mode: Evaluator(space, search.objectives, splits, metrics, shared=mode != "alone", racing=r, cache_bytes=c)
+        for mode, r, c in (("alone", None, 0), ("shared", None, BUDGET_BYTES), ("dry", dry, 0))
+    }  # the dry run only decides (the cache changes no decision): its memory would slow the others
     seconds = {"alone": 0.0, "shared": 0.0}
     calls = []
     with Executor(evaluators["alone"], workers) as alone, Executor(evaluators["shared"], workers) as shared:

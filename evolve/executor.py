@@ -40,11 +40,13 @@ def auto_workers(macs_per_sample: int, samples: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def without_space(evaluator: Evaluator) -> Evaluator:
-    """What a worker receives besides the recipe: the evaluator's data and objectives, no space, an empty cache."""
+def without_space(evaluator: Evaluator, workers: int) -> Evaluator:
+    """What one of `workers` workers receives besides the recipe: the evaluator's data and objectives, no space,
+    an empty cache, its share of the activation cache's budget (each holds the activations of its samples)."""
     shell = copy.copy(evaluator)
     shell.space, shell.cache = None, {}
-    shell.signatures, shell.activations = Signatures(), ActivationCache(evaluator.activations.budget)
+    shell.signatures = Signatures(evaluator.signatures.points)
+    shell.activations = ActivationCache(evaluator.activations.budget // max(1, workers))
     return shell
 
 
@@ -80,7 +82,7 @@ class Executor:
         if self.workers > 1:
             context = multiprocessing.get_context("spawn")
             recipe = SpaceRecipe.of(self.evaluator.space)
-            initargs = (recipe, without_space(self.evaluator))
+            initargs = (recipe, without_space(self.evaluator, self.workers))
             self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=initargs)
         return self
 

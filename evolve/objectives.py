@@ -25,7 +25,7 @@ from .activation_cache import ActivationCache
 from .genome_space import GenomeSpace
 from .metrics.registry import COST_METRICS, SCORE_METRICS
 from .metrics.user import user_metric
-from .population_graph import Signatures
+from .population_graph import Signatures, read_twice
 from .racing import Racing
 from .search_stats import SearchStats
 from .shared_evaluation import ScoreTask, population_scores
@@ -108,7 +108,7 @@ class Evaluator:
         self.cache: dict[Genome, Evaluation] = {}
         self.shared = shared
         self.racing = racing
-        self.signatures = Signatures()  # with the activation cache: what this process keeps between batches
+        self.signatures = Signatures(read_twice(space.supernet.graph))  # what the activation cache relies on
         self.activations = ActivationCache(cache_bytes)
         self._labels: dict[SplitKey, np.ndarray] = {}
         self.stats = SearchStats()

@@ -39,14 +39,30 @@ def mergeable(graph: Graph) -> bool:
     return len(graph.inputs) == 1 and not graph.functions and not any(has_subgraphs(n) for n in graph.nodes)
 
 
+def read_twice(graph: Graph) -> frozenset[str]:
+    """Names of the values of `graph` that several nodes read (in a supernet: stitch points, switch inputs)."""
+    readers: dict[str, int] = {}
+    for node in graph.nodes:
+        for value in {v.name: v for v in node.inputs if v is not None and not v.is_const}:
+            readers[value] = readers.get(value, 0) + 1
+    return frozenset(name for name, count in readers.items() if count > 1)
+
+
 class Signatures:
     """The hash-consing table: signature -> value id. Kept for a process's life, so an id names the same
-    computation in every population graph built with the table (the activation cache relies on it)."""
+    computation in every population graph built with the table (the activation cache relies on it). It also
+    knows the branch points: values named in `points`, and values two different computations have read."""
 
-    def __init__(self):
+    def __init__(self, points: frozenset[str] = frozenset()):
         self.ids: dict[tuple, int] = {}
         self.types: dict[int, object] = {}  # value id -> its IR type
         self.digests: dict[int, tuple[np.ndarray, str]] = {}  # id(array) -> (array kept alive, content hash)
+        self.points = frozenset(points)
+        self.readers: dict[int, set[int]] = {}  # value id -> first output ids of the computations reading it
+
+    def is_branch_point(self, value: int, node: Node) -> bool:
+        """Whether candidates may part ways after `value`, the first output of `node`."""
+        return node.outputs[0].name in self.points or len(self.readers.get(value, ())) > 1
 
     def intern(self, signature: tuple, type) -> int:
         identifier = self.ids.get(signature)
@@ -120,6 +136,8 @@ class PopulationGraph:
             self.macs_needed += macs
             for value in outputs:
                 self.uses[value] = self.uses.get(value, 0) + 1
+            for value in (i for i in inputs if i >= 0):
+                self.signatures.readers.setdefault(value, set()).add(outputs[0])
             if outputs[0] not in self.producer:
                 size = sum(_bytes_per_sample(v.type, batch) for v in node.outputs)
                 self.producer.update((v, len(self.computations)) for v in outputs)

@@ -109,7 +109,7 @@ class RayExecutor(Executor):
         from ray.util import ActorPool
 
         recipe = ray.put(SpaceRecipe.of(self.evaluator.space))
-        shell = ray.put(without_space(self.evaluator))
+        shell = ray.put(without_space(self.evaluator, self.workers))
         worker = ray.remote(num_cpus=1)(_Worker)
         self.actors = [worker.remote(recipe, shell) for _ in range(self.workers)]
         self.pool = ActorPool(self.actors)

@@ -95,23 +95,41 @@ def _populations(graphs: list[Graph], per_sample: int, signatures: Signatures):
 
 
 def _run(population: PopulationGraph, samples: Samples, batch: int, cache: ActivationCache | None, slot: tuple):
-    """The population's outputs (and fetched values) by name over every sample; refills the cache."""
-    held = cache.slots.get(slot, {}) if cache is not None else {}
-    keep, fetch = cache.plan(slot, population, len(samples)) if cache is not None else (set(), [])
-    model = population.to_onnx(set(held), fetch)
-    fed = {i.name: held[int(i.name[1:])] for i in model.graph.input if i.name != INPUT}
-    names = [o.name for o in model.graph.output]
+    """The population's outputs (and fetched values) by name over every sample; refills the cache. ONNX Runtime
+    writes each batch of a fetched value straight into its rows of the cache's array (a bound output)."""
     if not len(samples):
         raise ExecutionError("no samples to run a population model on")
+    rows = len(samples)
+    fed, fetch = cache.plan(slot, population, rows) if cache is not None else ({}, [])
+    model = population.to_onnx(set(fed), fetch)
+    read = {i.name for i in model.graph.input}
+    fed = {population.name(v): a for v, a in fed.items() if population.name(v) in read}
+    types = population.signatures.types
+    wanted = [((rows, *types[v].shape[1:]), types[v].dtype) for v in fetch]
+    fetched = dict(zip(fetch, cache.buffers(wanted))) if fetch else {}
+    into = {population.name(v): a for v, a in fetched.items()}
     outputs: dict[str, np.ndarray] = {}
     with ort_errors("a population model"):
         sess = session(model)
-        for start, (x, _) in zip(range(0, len(samples), batch), samples.batches(batch)):
-            feed = {name: array[start : start + batch] for name, array in fed.items()}
-            for name, chunk in zip(names, sess.run(names, {INPUT: x, **feed})):
-                if name not in outputs:  # written in place: one copy of each activation, not two
-                    outputs[name] = np.empty((len(samples), *chunk.shape[1:]), chunk.dtype)
+        names = [o.name for o in sess.get_outputs() if o.name not in into]
+        binding = sess.io_binding()
+        for start, (x, _) in zip(range(0, rows, batch), samples.batches(batch)):
+            binding.bind_cpu_input(INPUT, np.ascontiguousarray(x))
+            for name, array in fed.items():
+                binding.bind_cpu_input(name, array[start : start + len(x)])
+            for name in names:
+                binding.bind_output(name, "cpu")
+            for name, array in into.items():
+                view = array[start : start + len(x)]
+                binding.bind_output(name, "cpu", 0, array.dtype, list(view.shape), view.ctypes.data)
+            sess.run_with_iobinding(binding)
+            for name, value in zip(names, binding.get_outputs()):
+                chunk = value.numpy()
+                if name not in outputs:  # written in place: one copy of each output, not two
+                    outputs[name] = np.empty((rows, *chunk.shape[1:]), chunk.dtype)
                 outputs[name][start : start + len(chunk)] = chunk
+            binding.clear_binding_inputs()
+            binding.clear_binding_outputs()
     if cache is not None:
-        cache.store(slot, keep, {v: outputs[population.name(v)] for v in fetch})
-    return outputs
+        cache.store(slot, fetched)
+    return outputs | into

@@ -1,0 +1,108 @@
+"""The activation cache: branch points kept by GreedyDual-Size-Frequency within a byte budget, their memory
+reused, and every score bit-identical to the candidate alone over several generations."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from stitchc.evolve.activation_cache import WORTH, ActivationCache, _block
+from stitchc.evolve.genome_space import GenomeSpace
+from stitchc.evolve.population_graph import PopulationGraph, Signatures, read_twice
+from stitchc.evolve.shared_evaluation import population_scores
+from stitchc.ir.runtime import predict
+
+
+@pytest.fixture(scope="module")
+def space(parent_paths, digits) -> GenomeSpace:
+    import stitchc
+    from stitchc.stitch.fit import fit_supernet
+    from stitchc.stitch.supernet import auto_supernet
+
+    graphs = {name: stitchc.load(p, name) for name, p in zip("ab", parent_paths)}
+    supernet = auto_supernet(graphs)
+    fit_supernet(supernet, graphs, digits.train.x[:256])
+    return GenomeSpace(supernet)
+
+
+def _generations(space: GenomeSpace, count: int, size: int) -> list[list]:
+    rng = random.Random(11)
+    seen, generations = set(), []
+    for _ in range(count):
+        genomes = {space.canonical(space.sample(rng, p_on=0.5)) for _ in range(size)} - seen
+        seen |= genomes
+        generations.append([space.decode(g)[0] for g in sorted(genomes)])
+    return generations
+
+
+def _held_bytes(cache: ActivationCache) -> int:
+    kept = sum(_block(a).nbytes for arrays in cache.slots.values() for a in arrays.values())
+    return kept + sum(block.nbytes for block in cache.spare)
+
+
+@pytest.mark.parametrize("budget", [1 << 30, 600_000])
+def test_generations_read_the_cache_and_score_as_each_candidate_alone(space, digits, budget):
+    """Six generations through one cache (roomy, then tight enough to evict): bit-identical scores, fewer MACs
+    than without the cache, and the cache never over its budget."""
+    signatures = Signatures(read_twice(space.supernet.graph))
+    cache, slot = ActivationCache(budget), ("digits", "val", 0, len(digits.val))
+    done = without = 0
+    for graphs in _generations(space, 6, 12):
+        scores, macs = population_scores(graphs, digits.val, signatures=signatures, cache=cache, slot=slot)
+        for graph, shared in zip(graphs, scores):
+            assert np.array_equal(shared, predict(graph, digits.val)[0])
+        done += macs
+        without += population_scores(graphs, digits.val)[1]
+        assert _held_bytes(cache) <= budget
+    assert done < without
+
+
+def test_kept_values_are_branch_points_worth_their_bytes(space, digits):
+    signatures = Signatures(read_twice(space.supernet.graph))
+    population = PopulationGraph(signatures)
+    for graph in _generations(space, 1, 12)[0]:
+        population.add(graph)
+    fed, fetch = ActivationCache().plan(("val",), population, 100)
+    assert not fed and fetch
+    for value in fetch:
+        computation = population.computations[population.producer[value]]
+        assert signatures.is_branch_point(value, computation.node)
+        assert value not in population.outputs
+
+
+def test_priority_orders_by_cost_per_byte_and_the_budget_refuses_the_rest(space):
+    """With room for one value, the one sparing the most MACs per byte is fetched; the clock rises to the
+    highest priority refused."""
+    signatures = Signatures(read_twice(space.supernet.graph))
+    population = PopulationGraph(signatures)
+    population.add(space.decode(space.parent_genome(0))[0])
+    population.add(space.decode(space.parent_genome(1))[0])
+    probe = ActivationCache(1 << 40)
+    _, everything = probe.plan(("val",), population, 1)
+    ranked = sorted(everything, key=lambda v: -probe.entries[v].cost / probe.entries[v].size)
+    best = probe.entries[ranked[0]]
+    assert len(ranked) > 1 and all(probe.entries[v].cost >= WORTH * probe.entries[v].size for v in ranked)
+    cache = ActivationCache(best.size * 10)
+    _, fetch = cache.plan(("val",), population, 10)
+    assert fetch == [ranked[0]]
+    assert cache.clock == max(cache.entries[v].priority for v in ranked[1:])
+
+
+def test_buffers_are_carved_from_the_smallest_spare_block_that_holds_them():
+    cache = ActivationCache(1 << 20)
+    small, large = np.empty(256, np.uint8), np.empty(1024, np.uint8)
+    cache.spare = [large, small]
+    (array,) = cache.buffers([((2, 16), np.float32)])
+    assert array.shape == (2, 16) and array.dtype == np.float32
+    assert np.shares_memory(array, small) and len(cache.spare) == 1 and cache.spare[0] is large
+
+
+def test_spare_blocks_are_freed_while_the_cache_would_pass_its_budget():
+    cache = ActivationCache(800)
+    cache.spare = [np.empty(100, np.uint8), np.empty(200, np.uint8)]
+    cache.buffers([((600,), np.uint8)])
+    assert [b.nbytes for b in cache.spare] == [200]
+    cache.buffers([((700,), np.uint8)])
+    assert cache.spare == []

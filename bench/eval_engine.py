@@ -11,10 +11,10 @@ points a dry racing evaluator (deciding on the same batches, stopping nothing) w
 per candidate of a search with racing. Then, in a fresh process per engine, the peak RSS while evaluating one
 population of --peak random candidates.
 
-Measured (2 cores shared with other jobs, 25 generations, 253 distinct candidates): 1,090 ms per candidate alone
-against 441 ms shared (2.47x), 3,214 GMAC against 1,468 GMAC (2.19x), identical evaluations; racing 0.95 would
-have stopped 80 candidates, none of the 12 true front points, and ran at 209 ms per candidate (2.11x on top);
-population 48: peak RSS +309 MiB during the shared evaluation against +61 MiB alone.
+Measured (2 cores, quiet machine, 25 generations, 183 distinct candidates): 270 ms per candidate alone against
+59.8 ms shared (4.52x), 2,251 GMAC against 358 GMAC (6.29x), identical evaluations; racing 0.95 would have
+stopped 52 candidates, none of the 12 true front points, and ran at 52.3 ms per candidate (1.14x on top);
+population 48: peak RSS 776 MiB alone, 1,777 MiB shared (the activation cache fills most of its 2 GiB).
 """
 
 from __future__ import annotations

@@ -34,6 +34,15 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _memory(text: str) -> int:
+    """A size in bytes from '2G', '512M', '64K' or a plain number of bytes; 0 allowed."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    digits, unit = (text[:-1], units[text[-1].upper()]) if text[-1:].upper() in units else (text, 1)
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a size such as 2G, 512M or 0, got '{printable(text[:40])}'")
+    return int(digits) * unit
+
+
 def _cores() -> int:
     return os.cpu_count() or 1
 
@@ -87,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
         "the front is the same",
     )
     run.add_argument("--address", help="with --executor ray: the cluster's HOST:PORT (default: a local cluster)")
+    run.add_argument(
+        "--activation-cache",
+        type=_memory,
+        metavar="SIZE",
+        help="memory for activations that later candidates reuse instead of recomputing (default: 2G, shared by "
+        "the workers; 0: none); the front is the same",
+    )
     _view_options(run)
     add_store_options(run)
     check = commands.add_parser(
@@ -167,7 +183,7 @@ def _run(args) -> int:
             ):
                 view.start(f"stitchc {_version()}: running {args.spec}")
                 _choose_device(args.device)
-                run_program(program, args.out, workers, args.storage, args.reset_store, make_executor=make)
+                run_program(program, args.out, workers, args.storage, args.reset_store, make, args.activation_cache)
         except (OutputError, MetricError, DataError, RayError, RunFolderError, StoreError) as error:
             return _fail(error)
         except (ExecutionError, FineTuneError) as error:

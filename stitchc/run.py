@@ -72,16 +72,18 @@ def run_program(
     storage: str | None = None,
     reset_store: bool = False,
     make_executor=Executor,
+    activation_cache: int | None = None,
 ) -> list[SearchOutcome]:
     """Runs every search of the program; `out` overrides the export directory; `workers` processes evaluate
     candidates (None: chosen from the cost of an evaluation); `storage` is the store file every search shares
     (None: each run folder's own); `reset_store` moves the stores aside first; `make_executor(evaluator,
-    workers, store)` makes the executor (the local pool by default; stitchc.executors chooses)."""
+    workers, store)` makes the executor (the local pool by default; stitchc.executors chooses);
+    `activation_cache` bounds the bytes of activations kept across batches (None: the default)."""
     folders = [f for s in program.searches.values() for f in [_out_dir(program, s, out), *_torch_dirs(program, s, out)]]
     for folder in folders:
         _check_writable(folder)
     with RunLocks(folders):  # a second run into these folders stops here, touching nothing
-        return _run_locked(program, folders, out, workers, storage, reset_store, make_executor)
+        return _run_locked(program, folders, out, workers, storage, reset_store, make_executor, activation_cache)
 
 
 def _run_locked(
@@ -92,6 +94,7 @@ def _run_locked(
     storage: str | None,
     reset: bool,
     make_executor,
+    activation_cache: int | None,
 ) -> list[SearchOutcome]:
     for folder in folders:
         try:
@@ -113,7 +116,10 @@ def _run_locked(
     for search in program.searches.values():
         out_dir = _out_dir(program, search, out)
         try:
-            outcomes.append(run_search(program, search, datasets, models, out_dir, workers, storage, make_executor))
+            outcome = run_search(
+                program, search, datasets, models, out_dir, workers, storage, make_executor, activation_cache
+            )
+            outcomes.append(outcome)
             _export_torch(outcomes[-1], _torch_dirs(program, search, out))
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
             raise _cannot_write(error, out_dir) from None
@@ -134,6 +140,7 @@ def run_search(
     workers: int | None = None,
     storage: str | None = None,
     make_executor=Executor,
+    activation_cache: int | None = None,
 ) -> SearchOutcome:
     if search.model is not None:
         supernet = model_supernet(search.model, models[search.model])
@@ -142,7 +149,7 @@ def run_search(
         supernet = compile_supernet(program, search, groups, datasets, models, out_dir)
     program_part = program_genes(search.program, program.transforms, supernet.graph) if search.program else None
     space = GenomeSpace(supernet, program_part, _training(search, datasets, out_dir))
-    searched = _evolve(program, search, space, datasets, out_dir, workers, storage, make_executor)
+    searched = _evolve(program, search, space, datasets, out_dir, workers, storage, make_executor, activation_cache)
     front = pareto_front(searched.archive, weights(search.objectives))
     quality = searched.history[-1][2]
     current().phase_end(
@@ -172,6 +179,7 @@ def _evolve(
     workers: int | None,
     storage: str | None = None,
     make_executor=Executor,
+    activation_cache: int | None = None,
 ) -> _Searched:
     """Evaluates the parents (the reference point depends on them), then runs the seeded search; evaluations
     come from and go to the run store."""
@@ -179,7 +187,9 @@ def _evolve(
     splits = {key: _readable(datasets, key, out_dir) for key in split_keys(objectives)}
     racing = Racing(search.racing) if search.racing else None
     # a trained candidate shares no weights with others, and every worker would train it again: evaluated whole
-    evaluate = Evaluator(space, objectives, splits, program.metrics, shared=search.train is None, racing=racing)
+    shared = search.train is None
+    cache = {} if activation_cache is None else {"cache_bytes": activation_cache}
+    evaluate = Evaluator(space, objectives, splits, program.metrics, shared=shared, racing=racing, **cache)
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)

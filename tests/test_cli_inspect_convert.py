@@ -127,6 +127,27 @@ def test_an_absurd_worker_count_is_refused_before_any_work(capsys):
     assert err.startswith("stitchc run: error: argument --workers: 99999999999999999999 workers is more than 1024")
 
 
+def test_an_activation_cache_size_that_is_no_size_is_refused(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "specs/digits.stitch", "--activation-cache", "2X"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == "stitchc run: error: argument --activation-cache: expected a size such as 2G, 512M or 0, got '2X'"
+
+
+def test_the_activation_cache_changes_no_result(tmp_path):
+    """The digits run with no activation cache, a 64 KiB one (evicting) and the default: the same front."""
+    from tests.conftest import front_bytes
+
+    spec = os.path.join(os.path.dirname(__file__), "..", "specs", "digits.stitch")
+    fronts = []
+    for size in ("0", "64K", None):
+        out = tmp_path / f"out{size}"
+        assert main(["run", spec, "--out", str(out), "--quiet"] + (["--activation-cache", size] if size else [])) == 0
+        fronts.append(front_bytes(out))
+    assert fronts[0] == fronts[1] == fronts[2]
+
+
 def test_more_workers_than_cores_are_capped_and_said(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     spec = os.path.join(os.path.dirname(__file__), "..", "specs", "digits.stitch")

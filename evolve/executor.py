@@ -14,8 +14,10 @@ executor needs only to map score tasks the same way.
 from __future__ import annotations
 
 import copy
+import functools
 import multiprocessing
 import os
+import queue
 import signal
 from collections.abc import Iterable, Iterator
 
@@ -70,31 +72,38 @@ class Executor:
     """Maps genomes to evaluations, sharing the evaluator's cache; `workers` > 1 uses processes.
     New evaluations go to `store` (a RunStore) when one is given, each committed as it completes, by this
     process only. With a shared evaluator, the missing genomes of a call are scored together, the workers
-    sharding the samples (see stitchc.evolve.shared_evaluation)."""
+    sharding the samples (see stitchc.evolve.shared_evaluation): the k-th slice always goes to the k-th worker,
+    so the activations a worker keeps are of the samples it is sent again. Whole evaluations (trained searches)
+    go to whichever worker is free."""
 
     def __init__(self, evaluator: Evaluator, workers: int = 1, store=None):
         self.evaluator = evaluator
         self.workers = workers
         self.store = store
-        self.pool = None
+        self.pools: list = []  # one single-process pool per worker: a task can be sent to a chosen worker
 
     def __enter__(self) -> Executor:
         if self.workers > 1:
             context = multiprocessing.get_context("spawn")
             recipe = SpaceRecipe.of(self.evaluator.space)
             initargs = (recipe, without_space(self.evaluator, self.workers))
-            self.pool = context.Pool(self.workers, initializer=_start_worker, initargs=initargs)
+            self.pools = [context.Pool(1, _start_worker, initargs) for _ in range(self.workers)]
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        for pool in self.pools:
+            pool.terminate()
+        for pool in self.pools:
+            pool.join()
 
     def _run(self, tasks: list[ScoreTask]) -> list:
-        """Score tasks' results in order: in the workers when there are several tasks, else here."""
-        if self.pool is not None and len(tasks) > 1:
-            return self.pool.map(_scores_in_worker, tasks, chunksize=1)
+        """Score tasks' results in order: task k on worker k (modulo the workers) when there are several tasks,
+        else here."""
+        if self.pools and len(tasks) > 1:
+            pending = [
+                self.pools[k % len(self.pools)].apply_async(_scores_in_worker, (t,)) for k, t in enumerate(tasks)
+            ]
+            return [result.get() for result in pending]
         return [self.evaluator.scores(task) for task in tasks]
 
     def map(self, genomes: list[Genome]) -> list[Evaluation]:
@@ -103,7 +112,7 @@ class Executor:
         if self.evaluator.shared and missing:
             evaluate_batch(self.evaluator, missing, self._run, self.workers)  # caches and counts them
             done = (self.evaluator.cache[k] for k in missing)
-        elif self.pool is not None and len(missing) > 1:
+        elif self.pools and len(missing) > 1:
             done = self._kept(self.evaluate_many(missing))
         else:
             done = (self.evaluator(k) for k in missing)  # caches and counts each
@@ -117,6 +126,27 @@ class Executor:
             self.evaluator.keep(evaluation)
             yield evaluation
 
-    def evaluate_many(self, genomes: list[Genome]) -> Iterable[Evaluation]:
-        """The pool's evaluations of distinct canonical genomes, in their order, each as soon as it is known."""
-        return self.pool.imap(_evaluate_in_worker, genomes, chunksize=1)
+    def evaluate_many(self, genomes: list[Genome]) -> Iterator[Evaluation]:
+        """The workers' evaluations of distinct canonical genomes, in their order, each as soon as it and those
+        before it are known; each genome goes to the first worker free."""
+        finished: queue.Queue = queue.Queue()
+        waiting = list(enumerate(genomes))[::-1]
+        busy: set[int] = set()
+        results: dict[int, Evaluation] = {}
+        for index in range(len(genomes)):
+            while index not in results:
+                for worker in sorted(set(range(len(self.pools))) - busy)[: len(waiting)]:
+                    position, genome = waiting.pop()
+                    busy.add(worker)
+                    done = functools.partial(_put, finished, worker, position)
+                    self.pools[worker].apply_async(_evaluate_in_worker, (genome,), callback=done, error_callback=done)
+                worker, position, outcome = finished.get()
+                busy.discard(worker)
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                results[position] = outcome
+            yield results.pop(index)
+
+
+def _put(finished: queue.Queue, worker: int, position: int, outcome) -> None:
+    finished.put((worker, position, outcome))

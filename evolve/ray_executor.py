@@ -112,6 +112,7 @@ class RayExecutor(Executor):
         shell = ray.put(without_space(self.evaluator, self.workers))
         worker = ray.remote(num_cpus=1)(_Worker)
         self.actors = [worker.remote(recipe, shell) for _ in range(self.workers)]
+        self.pools = self.actors  # what Executor.map asks to choose the workers' path
         self.pool = ActorPool(self.actors)
         return self
 
@@ -122,23 +123,28 @@ class RayExecutor(Executor):
         self.pool = None
 
     def _run(self, tasks: list) -> list:
-        """Shared evaluation's score tasks (slices of samples), on the actors when there are several."""
+        """Shared evaluation's score tasks (slices of samples) in order, task k on actor k modulo the actors (an
+        actor's kept activations are of the samples it is sent again), when there are several."""
         if len(tasks) > 1:
-            return self._on_actors("scores", tasks)
+            return self._on_actors("scores", tasks, pinned=True)
         return [self.evaluator.scores(task) for task in tasks]
 
     def evaluate_many(self, genomes: list[Genome]) -> list[Evaluation]:
         """Evaluations of the genomes, in their order."""
         return self._on_actors("__call__", genomes)
 
-    def _on_actors(self, method: str, arguments: list) -> list:
+    def _on_actors(self, method: str, arguments: list, pinned: bool = False) -> list:
         """The evaluator's `method` applied to each argument, results in the arguments' order; each computed by
-        whichever actor is free, gathered as they finish (ray.wait). An evaluation's own error (a failing user
-        metric, ONNX Runtime) is raised as it is locally."""
+        whichever actor is free, gathered as they finish (ray.wait), or with `pinned` the k-th by actor k modulo
+        the actors. An evaluation's own error (a failing user metric, ONNX Runtime) is raised as it is locally."""
         ray = _import_ray()
         items = list(enumerate(arguments))
         try:
-            done = dict(self.pool.map_unordered(lambda actor, item: actor.call.remote(item[0], method, item[1]), items))
+            if pinned:
+                done = dict(ray.get([self.actors[k % len(self.actors)].call.remote(k, method, a) for k, a in items]))
+            else:
+                call = lambda actor, item: actor.call.remote(item[0], method, item[1])  # noqa: E731
+                done = dict(self.pool.map_unordered(call, items))
         except ray.exceptions.RayTaskError as error:
             raise error.cause from None
         except ray.exceptions.RayActorError as error:  # an actor could not start or died (a node lost)

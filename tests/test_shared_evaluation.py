@@ -104,7 +104,7 @@ def test_shared_with_one_or_two_workers_gives_the_front_of_each_alone(built, eva
     for shared, workers in ((False, 1), (True, 1), (True, 2)):
         with Executor(evaluator(shared), workers=workers) as executor:
             archive = nsga2(space.cardinalities, executor.map, 8, 2, 5, space.sample, (1.0, -1.0))
-            assert (executor.pool is not None) == (workers == 2)
+            assert bool(executor.pools) == (workers == 2)
         runs.append((sorted(archive, key=lambda e: e.genome), executor.evaluator.stats))
     (alone, alone_stats), *shared_runs = runs
     for shared, stats in shared_runs:

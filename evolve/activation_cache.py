@@ -58,8 +58,9 @@ class ActivationCache:
 
     def plan(self, slot: Slot, population: PopulationGraph, rows: int) -> tuple[dict[int, np.ndarray], list[int]]:
         """(arrays to feed, values to fetch) for running `population` on the `rows` samples of `slot`: the held
-        values that stay, the branch points that come in. Counts a hit for every held value the population
-        reads; the arrays of values that leave become spare. Other slots' arrays count against the budget first."""
+        values that stay, the branch points that come in. Counts a hit for every held value the population's
+        candidates compute through; the arrays of values that leave become spare. Other slots' arrays count
+        against the budget first."""
         held = self.slots.get(slot, {})
         used = set(population.producer)  # what its candidates compute through, fed in or not
         for value in held.keys() & used:
@@ -115,7 +116,7 @@ class ActivationCache:
 
 def _branch_points(population: PopulationGraph) -> dict[int, Entry]:
     """Entry by value of the population's branch points that can be kept: the single output of a node, its
-    leading dim the batch and every other dim known, whose ancestors do some MACs."""
+    leading dim the batch and every other dim known, whose ancestors cost at least WORTH MACs per byte."""
     signatures = population.signatures
     batch = _leading(population.input_type)
     ancestors: dict[int, frozenset[int]] = {}  # value -> indices of the computations it depends on

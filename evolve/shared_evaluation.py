@@ -10,8 +10,9 @@ as one process would (the scores, hence the results, do not depend on the number
 Memory: ONNX Runtime frees an activation after its last reader, but in the worst case every distinct activation
 of a population graph is alive at once. A population graph is closed once that worst case, at the sample batch,
 passes BUDGET_BYTES; the candidates left start the next one (so a graph's estimate stays under the budget plus
-one candidate's own activations). Between batches, a process keeps activations of shared computations within
-the activation cache's own budget (stitchc.evolve.activation_cache).
+one candidate's own activations). Between batches, a process keeps the activations of branch points within the
+activation cache's own budget (stitchc.evolve.activation_cache): a later population graph takes them as inputs,
+and the ones it fetches are outputs that ONNX Runtime writes straight into the cache's arrays (IOBinding).
 """
 
 from __future__ import annotations

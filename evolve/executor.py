@@ -7,8 +7,8 @@ deep object graph of the IR, whose pickling overflows the stack on real networks
 the number of workers or the order of completion, so runs stay deterministic.
 
 Shared evaluation (stitchc.evolve.batch_evaluation) shards by samples: every worker runs the whole batch of
-candidates on a slice of the samples and keeps its own activation cache (at most its budget per worker); a Ray
-executor needs only to map score tasks the same way.
+candidates on a slice of the samples, always the same slice, and keeps its own activation cache (its share of
+the budget); a Ray executor needs only to map score tasks the same way.
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ def read_twice(graph: Graph) -> frozenset[str]:
     """Names of the values of `graph` that several nodes read (in a supernet: stitch points, switch inputs)."""
     readers: dict[str, int] = {}
     for node in graph.nodes:
-        for value in {v.name: v for v in node.inputs if v is not None and not v.is_const}:
-            readers[value] = readers.get(value, 0) + 1
+        for name in {v.name for v in node.inputs if v is not None and not v.is_const}:
+            readers[name] = readers.get(name, 0) + 1
     return frozenset(name for name, count in readers.items() if count > 1)
 
 
@@ -106,7 +106,6 @@ class PopulationGraph:
         self.producer: dict[int, int] = {}  # value id -> index of its computation
         self.constants: dict[int, np.ndarray] = {}
         self.outputs: list[int] = []  # per candidate: the value id of its first output
-        self.uses: dict[int, int] = {}  # value id -> how many candidates read it
         self.opsets: dict[str, int] | None = None
         self.input_type = None
         self.input_id = -1
@@ -134,8 +133,6 @@ class PopulationGraph:
             ids.update((id(v), i) for v, i in zip(node.outputs, outputs))
             macs = node_macs(node, batch)
             self.macs_needed += macs
-            for value in outputs:
-                self.uses[value] = self.uses.get(value, 0) + 1
             for value in (i for i in inputs if i >= 0):
                 self.signatures.readers.setdefault(value, set()).add(outputs[0])
             if outputs[0] not in self.producer:

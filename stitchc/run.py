@@ -120,7 +120,7 @@ def _run_locked(
                 program, search, datasets, models, out_dir, workers, storage, make_executor, activation_cache
             )
             outcomes.append(outcome)
-            _export_torch(outcomes[-1], _torch_dirs(program, search, out))
+            _export_torch(outcome, _torch_dirs(program, search, out))
         except OSError as error:  # the run folder or its cache cannot be written (disk full, permissions...)
             raise _cannot_write(error, out_dir) from None
     return outcomes

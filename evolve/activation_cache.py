@@ -115,8 +115,8 @@ class ActivationCache:
 
 
 def _branch_points(population: PopulationGraph) -> dict[int, Entry]:
-    """Entry by value of the population's branch points that can be kept: the single output of a node, its
-    leading dim the batch and every other dim known, whose ancestors cost at least WORTH MACs per byte."""
+    """Entry by value of the population's branch points that can be kept: the single output of a node, held as
+    numeric rows, whose ancestors cost at least WORTH MACs per byte."""
     signatures = population.signatures
     batch = _leading(population.input_type)
     ancestors: dict[int, frozenset[int]] = {}  # value -> indices of the computations it depends on
@@ -128,8 +128,7 @@ def _branch_points(population: PopulationGraph) -> dict[int, Entry]:
         value = computation.outputs[0]
         if len(computation.outputs) != 1 or not signatures.is_branch_point(value, computation.node):
             continue
-        shape = getattr(signatures.types[value], "shape", None)
-        if batch is None or not shape or shape[0] != batch or not all(isinstance(d, int) for d in shape[1:]):
+        if batch is None or not _numeric_rows(signatures.types[value], batch):
             continue
         macs = sum(population.computations[i].macs for i in above)
         if computation.bytes > 0 and macs >= WORTH * computation.bytes:
@@ -149,6 +148,15 @@ def _block(array: np.ndarray) -> np.ndarray:
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
+
+
+def _numeric_rows(type, batch: str) -> bool:
+    """Whether a value can be held as an array of rows: a numeric tensor, its leading dim the batch, every other
+    dim known (what ONNX Runtime can write into a bound buffer)."""
+    shape, dtype = getattr(type, "shape", None), getattr(type, "dtype", None)
+    if not shape or shape[0] != batch or not all(isinstance(d, int) for d in shape[1:]) or dtype is None:
+        return False
+    return np.dtype(dtype).kind in "biuf"
 
 
 def _leading(type) -> str | None:

@@ -22,6 +22,7 @@ from stitchc.stitch.decode import Genome
 
 from .activation_cache import BUDGET_BYTES as CACHE_BYTES
 from .activation_cache import ActivationCache
+from .conv_sum_fusion import scored_form
 from .genome_space import GenomeSpace
 from .metrics.registry import COST_METRICS, SCORE_METRICS
 from .metrics.user import user_metric
@@ -52,8 +53,9 @@ def split_keys(objectives: tuple[ObjectiveSpec, ...]) -> list[SplitKey]:
 
 
 def scores(model: Graph | onnx.ModelProto, split: Samples) -> tuple[np.ndarray, np.ndarray]:
-    """The model's first output over every sample of a split, read batch by batch, and the split's labels."""
-    return predict(model, split)
+    """The model's first output over every sample of a split, read batch by batch, and the split's labels; a
+    graph runs in its scored form (stitchc.evolve.conv_sum_fusion), as in a population model."""
+    return predict(scored_form(model) if isinstance(model, Graph) else model, split)
 
 
 def measure(
@@ -136,7 +138,7 @@ class Evaluator:
     def scores(self, task: ScoreTask) -> tuple[list[np.ndarray], int]:
         """Runs a task (in any process holding this evaluator): each genome's scores on the task's samples, and
         the MACs per sample computed."""
-        graphs = [self.candidate(g) for g in task.genomes]
+        graphs = [scored_form(self.candidate(g)) for g in task.genomes]
         samples = self.splits[task.split].subset(np.arange(task.start, task.stop))
         slot = (task.split, task.start, task.stop)
         return population_scores(graphs, samples, signatures=self.signatures, cache=self.activations, slot=slot)

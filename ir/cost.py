@@ -29,9 +29,10 @@ class CostError(Exception):
 
 def node_macs(node: Node, batch: Dim = None) -> int:
     """Multiply-accumulates of `node` per sample of a graph whose batch is `batch` (see `input_batch`)."""
-    if node.domain or node.op not in _MACS:
+    op = node.op if not node.domain else _CONTRIB.get((node.domain, node.op))
+    if op not in _MACS:
         return 0
-    dims, contraction = _MACS[node.op](node)
+    dims, contraction = _MACS[op](node)
     if not isinstance(contraction, int):
         size = "unknown" if contraction is None else repr(contraction)
         raise CostError(f"node {node.name} ({node.op}): contraction size {size} is not static")
@@ -116,6 +117,7 @@ def _reduced(*sides) -> Dim:
     return next((dim for dim in sides if isinstance(dim, int)), sides[0])
 
 
+_CONTRIB = {("com.microsoft", "FusedConv"): "Conv"}  # ONNX Runtime's contrib ops that compute as a standard op
 _MACS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul}
 
 

@@ -26,6 +26,8 @@ from .onnx_import import from_onnx
 from .types import TensorType
 from .user_code import UserCodeError, call_user, describe, import_file, user_line
 
+RANDOM_WEIGHTS_SEED = 0
+
 
 def from_torch(
     module: torch.nn.Module,
@@ -101,11 +103,15 @@ def load_torch(
     """Builds `ClassName()` from "path/file.py:ClassName", loads `weights`, exports it on an input of `input_type`.
 
     `input_type` is a TensorType or a shape (float32); symbolic dims (strings) become dynamic of that name.
+    The module is built under torch.manual_seed(RANDOM_WEIGHTS_SEED): without `weights`, its random initial
+    weights are the same in every run and process, so a run on random parents is reproducible.
     """
     path, _, class_name = spec.rpartition(":")
     if not path or not class_name:
         raise ModelLoadError(spec, "expected 'path/file.py:ClassName'")
-    module = _instantiate(path, class_name)
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        torch.manual_seed(RANDOM_WEIGHTS_SEED)
+        module = _instantiate(path, class_name)
     if weights is not None:
         _load_weights(module, os.fspath(weights), class_name)
     if not isinstance(input_type, TensorType):

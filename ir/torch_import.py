@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,8 +26,6 @@ from .graph import Graph
 from .onnx_import import from_onnx
 from .types import TensorType
 from .user_code import UserCodeError, call_user, describe, import_file, user_line
-
-RANDOM_WEIGHTS_SEED = 0
 
 
 def from_torch(
@@ -103,14 +102,15 @@ def load_torch(
     """Builds `ClassName()` from "path/file.py:ClassName", loads `weights`, exports it on an input of `input_type`.
 
     `input_type` is a TensorType or a shape (float32); symbolic dims (strings) become dynamic of that name.
-    The module is built under torch.manual_seed(RANDOM_WEIGHTS_SEED): without `weights`, its random initial
-    weights are the same in every run and process, so a run on random parents is reproducible.
+    The module is built under a seed drawn from its parent name: without `weights`, its random initial weights
+    are the same in every run and process (a run on random parents is reproducible), and differ between two
+    parents of one class.
     """
     path, _, class_name = spec.rpartition(":")
     if not path or not class_name:
         raise ModelLoadError(spec, "expected 'path/file.py:ClassName'")
     with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
-        torch.manual_seed(RANDOM_WEIGHTS_SEED)
+        torch.manual_seed(zlib.crc32((parent or class_name).encode()))
         module = _instantiate(path, class_name)
     if weights is not None:
         _load_weights(module, os.fspath(weights), class_name)

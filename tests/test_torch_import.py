@@ -58,14 +58,16 @@ def test_module_paths_survive_the_dynamo_exporter():
 
 
 def test_a_module_without_weights_gets_the_same_random_weights_every_time(nets):
-    """Built under a fixed seed: a run on random parents is reproducible, and the caller's random state stays."""
+    """Seeded by the parent's name: a run on random parents is reproducible, two parents of one class differ, and
+    the caller's random state stays as it was."""
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    graphs = [stitchc.load_torch(f"{nets}:Small", None, ("N", 1, 8, 8)) for _ in range(2)]
+    graphs = [stitchc.load_torch(f"{nets}:Small", None, ("N", 1, 8, 8), parent=p) for p in ("a", "a", "b")]
     assert torch.rand(1) == before
     weights = [[v.const for n in g.nodes for v in n.inputs if v is not None and v.is_const] for g in graphs]
-    assert weights[0] and all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert weights[0] and all(np.array_equal(a, b) for a, b in zip(weights[0], weights[1]))
+    assert not all(np.array_equal(a, b) for a, b in zip(weights[0], weights[2]))  # another parent, other weights
 
 
 def test_load_torch_matches_the_module(nets, tmp_path):

@@ -11,10 +11,10 @@ points a dry racing evaluator (deciding on the same batches, stopping nothing) w
 per candidate of a search with racing. Then, in a fresh process per engine, the peak RSS while evaluating one
 population of --peak random candidates.
 
-Measured (2 cores, quiet machine, 25 generations, 183 distinct candidates): 270 ms per candidate alone against
-59.8 ms shared (4.52x), 2,251 GMAC against 358 GMAC (6.29x), identical evaluations; racing 0.95 would have
-stopped 52 candidates, none of the 12 true front points, and ran at 52.3 ms per candidate (1.14x on top);
-population 48: peak RSS 776 MiB alone, 1,777 MiB shared (the activation cache fills most of its 2 GiB).
+Measured (2 cores, quiet machine, 25 generations, 183 distinct candidates): 259 ms per candidate alone against
+63.9 ms shared (4.06x), 2,251 GMAC against 481 GMAC (4.68x), identical evaluations; racing 0.95 would have
+stopped 52 candidates, none of the 12 true front points, and ran at 54.2 ms per candidate (1.18x on top);
+population 48: peak RSS 738 MiB alone, 1,469 MiB shared (most of it the activation cache).
 """
 
 from __future__ import annotations

@@ -8,13 +8,15 @@ population model (stitchc.evolve.population_graph), or fed a cached activation, 
 same candidate alone: on torchvision resnet18 x mobilenet_v2, 13 of 20 candidates differed by ~2e-7, and with
 random weights that flipped predictions. Fused here, per candidate, the choice is the candidate's alone.
 
-Rule: an Add of two tensors of the Add's own shape, whose input k (the first that qualifies) is the only use
-of a default-domain Conv's output (not a graph output), becomes com.microsoft FusedConv(X, W, B, Z = the other
-input) with the Conv's attributes. Guarantee: the same function (FusedConv computes Conv + Z), scored the same
-alone and merged. Not for export: FusedConv is ONNX Runtime's own op.
+Rule: an Add of two float32 tensors of the Add's own shape, whose input k (the first that qualifies) is the only
+use of a default-domain 2-D Conv's output (not a graph output), becomes com.microsoft FusedConv(X, W, B, Z = the
+other input) with the Conv's attributes. Guarantee: the same function (FusedConv computes Conv + Z), scored the
+same alone and merged. Not for export: FusedConv is ONNX Runtime's own op.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from stitchc.ir import Graph
 from stitchc.ir.node import Node
@@ -40,9 +42,12 @@ def _fusable(add: Node, position: int, outputs: set[int]) -> bool:
     conv = summand.producer if summand is not None else None
     if conv is None or conv.op != "Conv" or conv.domain or other is None:
         return False
+    if len(getattr(conv.inputs[1].type, "shape", None) or ()) != 4:  # 2-D convolutions: what NCHWc rewrites
+        return False
     shape = getattr(add.outputs[0].type, "shape", None)
     same = shape is not None and getattr(other.type, "shape", None) == shape == getattr(summand.type, "shape", None)
-    return same and len(summand.uses) == 1 and id(summand) not in outputs
+    single = np.dtype(getattr(add.outputs[0].type, "dtype", None) or np.float64) == np.float32  # FusedConv's type
+    return same and single and len(summand.uses) == 1 and id(summand) not in outputs
 
 
 def _fuse(graph: Graph, add: Node, position: int) -> None:

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from stitchc.evolve.conv_sum_fusion import scored_form
 from stitchc.ir import load_onnx
 from stitchc.ir.runtime import run
 
 
-def _residual(tmp_path, shared: bool):
+def _residual(tmp_path, shared: bool, dtype=np.float32):
     """x -> a = Conv(x), b = Conv(x) -> Add(a, b); with `shared`, a is also a graph output (two uses)."""
     rng = np.random.default_rng(0)
     inits = [
-        numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n)
+        numpy_helper.from_array(rng.standard_normal(s).astype(dtype), n)
         for n, s in (("wa", (8, 4, 3, 3)), ("ba", (8,)), ("wb", (8, 4, 1, 1)))
     ]
     nodes = [
@@ -24,17 +24,19 @@ def _residual(tmp_path, shared: bool):
         helper.make_node("Conv", ["x", "wb"], ["b"]),
         helper.make_node("Add", ["a", "b"], ["y"]),
     ]
-    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8, 6, 6])]
+    outputs = [helper.make_tensor_value_info("y", helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), ["N", 8, 6, 6])]
     if shared:
-        outputs.append(helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 8, 6, 6]))
+        outputs.append(
+            helper.make_tensor_value_info("a", helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), ["N", 8, 6, 6])
+        )
     graph = helper.make_graph(
         nodes,
         "residual",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 6, 6])],
+        [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), ["N", 4, 6, 6])],
         outputs,
         initializer=inits,
     )
-    path = tmp_path / f"residual{int(shared)}.onnx"
+    path = tmp_path / f"residual{int(shared)}{np.dtype(dtype).name}.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     return load_onnx(str(path))
 
@@ -54,3 +56,8 @@ def test_a_conv_read_elsewhere_is_not_the_one_fused(tmp_path):
     fused = [n for n in form.nodes if n.op == "FusedConv"]
     assert len(fused) == 1 and fused[0].inputs[1].name == "wb"  # the second Conv, since `a` has two uses
     assert form.opset_imports["com.microsoft"] == 1
+
+
+def test_only_float32_is_fused_since_fused_conv_runs_no_other_type(tmp_path):
+    graph = _residual(tmp_path, shared=False, dtype=np.float64)
+    assert [n.op for n in scored_form(graph).nodes] == ["Conv", "Conv", "Add"]

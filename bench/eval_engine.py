@@ -11,10 +11,11 @@ points a dry racing evaluator (deciding on the same batches, stopping nothing) w
 per candidate of a search with racing. Then, in a fresh process per engine, the peak RSS while evaluating one
 population of --peak random candidates.
 
-Measured (2 cores, quiet machine, 25 generations, 183 distinct candidates): 259 ms per candidate alone against
-63.9 ms shared (4.06x), 2,251 GMAC against 481 GMAC (4.68x), identical evaluations; racing 0.95 would have
-stopped 52 candidates, none of the 12 true front points, and ran at 54.2 ms per candidate (1.18x on top);
-population 48: peak RSS 738 MiB alone, 1,469 MiB shared (most of it the activation cache).
+Measured (2 cores, 25 generations, 183 distinct candidates): 259 ms per candidate alone against 63.9 ms shared
+(4.06x; later runs as the machine aged: 3.89x, 3.58x, 3.55x), 2,251 GMAC against 481 GMAC (4.68x), identical
+evaluations; racing 0.95 would have stopped 52 candidates, none of the 12 true front points, and ran at 54.2 ms per
+candidate (1.18x on top); population 48: peak RSS 738 MiB alone, 1,469 MiB shared (most of it the activation
+cache).
 """
 
 from __future__ import annotations

@@ -218,12 +218,14 @@ def _branch_points(population: PopulationGraph) -> dict[int, Entry]:
 def _populated(size: int) -> np.ndarray:
     """`size` fresh bytes, their pages mapped in one call (MAP_POPULATE, where the system has it): on this
     machine 4-10x faster than taking the page faults one by one as ONNX Runtime first writes them."""
+    if not hasattr(mmap, "MAP_ANONYMOUS"):  # Windows: no mmap flags
+        return np.empty(size, np.uint8)
     flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
     return np.frombuffer(mmap.mmap(-1, max(size, 1), flags=flags), np.uint8)
 
 
 def _block(array: np.ndarray) -> np.ndarray:
-    """The block of bytes an array was carved from (`buffer`), or the array itself."""
+    """The block of bytes an array was carved from (`buffers`), or the array itself."""
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array

@@ -20,19 +20,20 @@ whose candidates computed through it (fed in or not), and L the cache's clock, r
 value dropped or refused. The highest priorities are kept within the budget: small deep values that spare whole
 networks rank first, and values no later candidate passes through age out as L rises past them.
 
-Memory: at most `budget` bytes per process (kept arrays and spare blocks), on top of ONNX Runtime's own
-activations. ONNX Runtime writes a fetched value straight into its array (shared_evaluation binds it as an
-output), and the block of a dropped value is reused for the next value it can hold: on this machine fresh memory
-costs 1-2 s per GB in page faults (a 2 GiB cache that allocated afresh for each batch ran 2x slower than none).
+Memory: at most `budget` bytes per process, on top of ONNX Runtime's own activations, all in one arena
+(stitchc.evolve.activation_arena) whose pages are faulted in once: on this machine fresh memory costs 0.6-2 s per
+GiB in page faults (a 2 GiB cache that allocated afresh for each batch ran 2x slower than none). ONNX Runtime
+writes a fetched value straight into its array (shared_evaluation binds it as an output), and the range of a
+dropped value returns to the arena for the next values.
 """
 
 from __future__ import annotations
 
-import mmap
 from dataclasses import dataclass
 
 import numpy as np
 
+from .activation_arena import Arena
 from .conv_sum_fusion import CONTRIB
 from .population_graph import Computation, PopulationGraph
 
@@ -86,13 +87,13 @@ class ActivationCache:
         self.slots: dict[Slot, dict[int, np.ndarray]] = {}
         self.entries: dict[int, Entry] = {}
         self.clock = 0.0
-        self.spare: list[np.ndarray] = []  # blocks of bytes that held dropped values, oldest first
+        self.arena = Arena(budget)
 
     def plan(self, slot: Slot, population: PopulationGraph, rows: int) -> tuple[dict[int, np.ndarray], list[int]]:
         """(arrays to feed, values to fetch) for running `population` on the `rows` samples of `slot`: the held
         values that stay, the branch points that come in. Counts a hit for every held value the population's
-        candidates compute through; the arrays of values that leave become spare. Other slots' arrays count
-        against the budget first."""
+        candidates compute through; the arrays of values that leave return to the arena. Other slots' arrays
+        count against the budget first."""
         held = self.slots.get(slot, {})
         used = set(population.producer)  # what its candidates compute through, fed in or not
         for value in held.keys() & used:
@@ -105,11 +106,11 @@ class ActivationCache:
             entry = self.entries[value]
             entry.priority = self.clock + entry.hits * entry.cost / entry.size
         room = self.budget - sum(
-            _block(a).nbytes for s, arrays in self.slots.items() if s != slot for a in arrays.values()
+            self.arena.extent(a)[1] for s, arrays in self.slots.items() if s != slot for a in arrays.values()
         )
         kept, fetch = {}, []
         for value in sorted(offered, key=lambda v: (-self.entries[v].priority, v)):
-            size = _block(held[value]).nbytes if value in held else self.entries[value].size * rows
+            size = self.arena.extent(held[value])[1] if value in held else self.entries[value].size * rows
             if size > room:
                 self.clock = max(self.clock, self.entries[value].priority)
             elif value in held:
@@ -118,28 +119,18 @@ class ActivationCache:
             else:
                 room -= size
                 fetch.append(value)
-        self.spare += [_block(a) for v, a in held.items() if v not in kept]
+        for value in held.keys() - kept.keys():
+            self.arena.release(held[value])
         self.slots[slot] = kept
         return _feedable(population, kept), fetch
 
-    def buffers(self, wanted: list[tuple[tuple[int, ...], np.dtype]]) -> list[np.ndarray]:
-        """Arrays for fetched values of these (shape, dtype), which `plan` fitted in the budget: the largest first
-        carved from the smallest spare block that holds it (a dropped value's memory) while its slack fits in
-        the budget too, the rest allocated; then spare blocks are freed, oldest first, down to the budget."""
-        sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in wanted]
-        total = sum(sizes) + sum(_block(a).nbytes for arrays in self.slots.values() for a in arrays.values())
-        blocks: list[np.ndarray | None] = [None] * len(wanted)
-        for index in sorted(range(len(wanted)), key=lambda i: -sizes[i]):
-            fitting = [b for b in self.spare if sizes[index] <= b.nbytes <= sizes[index] + self.budget - total]
-            if fitting:
-                blocks[index] = min(fitting, key=lambda block: block.nbytes)
-                self.spare = [block for block in self.spare if block is not blocks[index]]
-                total += blocks[index].nbytes - sizes[index]
-        total += sum(block.nbytes for block in self.spare)
-        while self.spare and total > self.budget:
-            total -= self.spare.pop(0).nbytes
-        blocks = [_populated(size) if block is None else block for block, size in zip(blocks, sizes)]
-        return [block[:size].view(dtype).reshape(shape) for block, size, (shape, dtype) in zip(blocks, sizes, wanted)]
+    def buffers(self, wanted: list[tuple[tuple[int, ...], np.dtype]]) -> list[np.ndarray | None]:
+        """Arrays for fetched values of these (shape, dtype), which `plan` fitted in the budget, carved from the
+        arena largest first; None for a value no free range holds (the arena is fragmented): it is not kept."""
+        arrays: list[np.ndarray | None] = [None] * len(wanted)
+        for index in sorted(range(len(wanted)), key=lambda i: -int(np.prod(wanted[i][0]))):
+            arrays[index] = self.arena.carve(*wanted[index])
+        return arrays
 
     def store(self, slot: Slot, arrays: dict[int, np.ndarray]) -> None:
         """Keeps the fetched `arrays` (written by the run) beside the slot's kept ones."""
@@ -213,22 +204,6 @@ def _branch_points(population: PopulationGraph) -> dict[int, Entry]:
         if computation.bytes > 0 and macs >= WORTH * computation.bytes:
             points[value] = Entry(macs, computation.bytes)
     return points
-
-
-def _populated(size: int) -> np.ndarray:
-    """`size` fresh bytes, their pages mapped in one call (MAP_POPULATE, where the system has it): on this
-    machine 4-10x faster than taking the page faults one by one as ONNX Runtime first writes them."""
-    if not hasattr(mmap, "MAP_ANONYMOUS"):  # Windows: no mmap flags
-        return np.empty(size, np.uint8)
-    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
-    return np.frombuffer(mmap.mmap(-1, max(size, 1), flags=flags), np.uint8)
-
-
-def _block(array: np.ndarray) -> np.ndarray:
-    """The block of bytes an array was carved from (`buffers`), or the array itself."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
 
 
 def _numeric_rows(type, batch: str) -> bool:

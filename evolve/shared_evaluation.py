@@ -102,12 +102,12 @@ def _run(population: PopulationGraph, samples: Samples, batch: int, cache: Activ
         raise ExecutionError("no samples to run a population model on")
     rows = len(samples)
     fed, fetch = cache.plan(slot, population, rows) if cache is not None else ({}, [])
-    model = population.to_onnx(set(fed), fetch)
-    read = {i.name for i in model.graph.input}
-    fed = {population.name(v): a for v, a in fed.items() if population.name(v) in read}
     types = population.signatures.types
     wanted = [((rows, *types[v].shape[1:]), types[v].dtype) for v in fetch]
-    fetched = dict(zip(fetch, cache.buffers(wanted))) if fetch else {}
+    fetched = {v: a for v, a in zip(fetch, cache.buffers(wanted) if fetch else []) if a is not None}
+    model = population.to_onnx(set(fed), list(fetched))
+    read = {i.name for i in model.graph.input}
+    fed = {population.name(v): a for v, a in fed.items() if population.name(v) in read}
     into = {population.name(v): a for v, a in fetched.items()}
     outputs: dict[str, np.ndarray] = {}
     with ort_errors("a population model"):

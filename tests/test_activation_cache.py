@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from stitchc.evolve.activation_cache import WORTH, ActivationCache, _block
+from stitchc.evolve.activation_cache import WORTH, ActivationCache
 from stitchc.evolve.genome_space import GenomeSpace
 from stitchc.evolve.population_graph import PopulationGraph, Signatures, read_twice
 from stitchc.evolve.shared_evaluation import population_scores
@@ -38,8 +38,9 @@ def _generations(space: GenomeSpace, count: int, size: int) -> list[list]:
 
 
 def _held_bytes(cache: ActivationCache) -> int:
-    kept = sum(_block(a).nbytes for arrays in cache.slots.values() for a in arrays.values())
-    return kept + sum(block.nbytes for block in cache.spare)
+    kept = sum(cache.arena.extent(a)[1] for arrays in cache.slots.values() for a in arrays.values())
+    assert kept == cache.arena.used()  # every carved range is held by a kept value
+    return max(kept, cache.arena.touched)
 
 
 @pytest.mark.parametrize("budget", [1 << 30, 600_000])
@@ -88,21 +89,3 @@ def test_priority_orders_by_cost_per_byte_and_the_budget_refuses_the_rest(space)
     _, fetch = cache.plan(("val",), population, 10)
     assert fetch == [ranked[0]]
     assert cache.clock == max(cache.entries[v].priority for v in ranked[1:])
-
-
-def test_buffers_are_carved_from_the_smallest_spare_block_that_holds_them():
-    cache = ActivationCache(1 << 20)
-    small, large = np.empty(256, np.uint8), np.empty(1024, np.uint8)
-    cache.spare = [large, small]
-    (array,) = cache.buffers([((2, 16), np.float32)])
-    assert array.shape == (2, 16) and array.dtype == np.float32
-    assert np.shares_memory(array, small) and len(cache.spare) == 1 and cache.spare[0] is large
-
-
-def test_spare_blocks_are_freed_while_the_cache_would_pass_its_budget():
-    cache = ActivationCache(800)
-    cache.spare = [np.empty(100, np.uint8), np.empty(200, np.uint8)]
-    cache.buffers([((600,), np.uint8)])
-    assert [b.nbytes for b in cache.spare] == [200]
-    cache.buffers([((700,), np.uint8)])
-    assert cache.spare == []

@@ -29,9 +29,25 @@ def evaluate_batch(evaluator: Evaluator, keys: list[Genome], run: Runner, parts:
     """Scores the canonical genomes `keys` together (tasks cut in up to `parts` slices of samples per split) and
     caches their evaluations in the evaluator; counts the work in its stats."""
     lengths = {s: len(evaluator.splits[s]) for s in split_keys(evaluator.objectives)}
+    graphs = {k: evaluator.candidate(k) for k in keys}
+    evaluator.batch_graphs = graphs  # the tasks run in this process decode them no more
+    try:
+        pieces = _scored(evaluator, keys, lengths, run, parts, graphs)
+    finally:
+        evaluator.batch_graphs = {}
+    for key in keys:
+        graph = graphs[key]
+        for parts in pieces[key].values():  # an error naming the candidate, never a (wrong) point of the front
+            check_finite(np.concatenate(parts), f"candidate {list(key)}: model '{graph.name}'")
+        evaluator.cache[key] = Evaluation(key, _values(evaluator, graph, pieces[key]), graph.macs(), graph.params())
+    evaluator.stats.evaluations += len(keys)
+
+
+def _scored(evaluator: Evaluator, keys, lengths: dict, run: Runner, parts: int, graphs) -> Pieces:
+    """Every candidate's scores on every split: in one round, or with racing in two (the first slice of every
+    split for all, then the rest for the candidates not stopped)."""
     racing = evaluator.racing
     first = {s: racing.first_rows(n, BATCH) if racing else n for s, n in lengths.items()}
-    graphs = {k: evaluator.candidate(k) for k in keys}
     pieces: Pieces = {k: {s: [] for s in lengths} for k in keys}
     _score(evaluator, keys, {s: (0, first[s]) for s in lengths}, run, parts, pieces, graphs)
     rest = keys
@@ -43,12 +59,7 @@ def evaluate_batch(evaluator: Evaluator, keys: list[Genome], run: Runner, parts:
             rest = [k for k in keys if k not in set(stopped)]
     if rest:
         _score(evaluator, rest, {s: (first[s], lengths[s]) for s in lengths}, run, parts, pieces, graphs)
-    for key in keys:
-        graph = graphs[key]
-        for parts in pieces[key].values():  # an error naming the candidate, never a (wrong) point of the front
-            check_finite(np.concatenate(parts), f"candidate {list(key)}: model '{graph.name}'")
-        evaluator.cache[key] = Evaluation(key, _values(evaluator, graph, pieces[key]), graph.macs(), graph.params())
-    evaluator.stats.evaluations += len(keys)
+    return pieces
 
 
 def _score(evaluator: Evaluator, keys, rows, run: Runner, parts: int, pieces: Pieces, graphs) -> None:

@@ -46,7 +46,7 @@ def without_space(evaluator: Evaluator, workers: int) -> Evaluator:
     """What one of `workers` workers receives besides the recipe: the evaluator's data and objectives, no space,
     an empty cache, its share of the activation cache's budget (each holds the activations of its samples)."""
     shell = copy.copy(evaluator)
-    shell.space, shell.cache = None, {}
+    shell.space, shell.cache, shell.batch_graphs = None, {}, {}
     shell.signatures = Signatures(evaluator.signatures.points)
     shell.activations = ActivationCache(evaluator.activations.budget // max(1, workers))
     return shell

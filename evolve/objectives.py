@@ -114,6 +114,7 @@ class Evaluator:
         self.activations = ActivationCache(cache_bytes)
         self._labels: dict[SplitKey, np.ndarray] = {}
         self.stats = SearchStats()
+        self.batch_graphs: dict[Genome, Graph] = {}  # the batch being scored, decoded once (batch_evaluation)
 
     def key(self, genome: Genome) -> Genome:
         return self.space.canonical(genome)
@@ -155,4 +156,5 @@ class Evaluator:
         self.stats.macs_done += done
 
     def candidate(self, genome: Genome) -> Graph:
-        return self.space.decode(genome)[0]
+        graph = self.batch_graphs.get(genome)
+        return graph if graph is not None else self.space.decode(genome)[0]

@@ -96,8 +96,8 @@ def _populations(graphs: list[Graph], per_sample: int, signatures: Signatures):
 
 
 def _run(population: PopulationGraph, samples: Samples, batch: int, cache: ActivationCache | None, slot: tuple):
-    """The population's outputs (and fetched values) by name over every sample; refills the cache. ONNX Runtime
-    writes each batch of a fetched value straight into its rows of the cache's array (a bound output)."""
+    """The candidates' outputs by name over every sample; refills the cache. ONNX Runtime writes each batch of a
+    fetched value straight into its rows of the cache's array (a bound output)."""
     if not len(samples):
         raise ExecutionError("no samples to run a population model on")
     rows = len(samples)
@@ -133,4 +133,5 @@ def _run(population: PopulationGraph, samples: Samples, batch: int, cache: Activ
             binding.clear_binding_outputs()
     if cache is not None:
         cache.store(slot, fetched)
-    return outputs | into
+    kept = set(into) & set(population.output_names())  # candidates' scores the cache holds: it may reuse them
+    return outputs | {name: into[name].copy() for name in kept}

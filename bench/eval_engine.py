@@ -15,11 +15,11 @@ points a dry racing evaluator (deciding on the same batches, stopping nothing) w
 per candidate of a search with racing. Then, in a fresh process per engine, the peak RSS while evaluating one
 population of --peak random candidates.
 
-Measured (2 cores, 25 generations, 183 distinct candidates): 259 ms per candidate alone against 63.9 ms shared
-(4.06x; later runs as the machine aged: 3.89x, 3.58x, 3.55x), 2,251 GMAC against 481 GMAC (4.68x), identical
-evaluations; racing 0.95 would have stopped 52 candidates, none of the 12 true front points, and ran at 54.2 ms per
-candidate (1.18x on top); population 48: peak RSS 738 MiB alone, 1,469 MiB shared (most of it the activation
-cache).
+Measured (2 cores, 25 generations, 183 distinct candidates, three rounds): 290.6 ms per candidate alone against
+66.9 ms shared, 4.46x (rounds 4.24x, 4.62x, 4.46x; an earlier run the same day 4.51x-4.89x); 2,251 GMAC against
+434 GMAC (5.18x); identical archives. Racing 0.95 would have stopped 52 candidates, none of the 12 true front
+points, and ran at 62.3 ms per candidate (1.07x on top). Population 48: peak RSS 736 MiB alone (7.5 s), 1,629 MiB
+shared (2.9 s; most of it the activation cache).
 """
 
 from __future__ import annotations

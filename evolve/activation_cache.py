@@ -10,9 +10,10 @@ the deepest one it shares with any earlier candidate. A value is a branch point 
 `points` the signatures were given (the supernet's values read by several nodes: stitch points, switch inputs)
 or when two different computations have read it; interior values of a chain spare no more than the chain's end.
 Candidates' outputs are kept too: a few bytes per sample that spare a whole network when a later candidate, an
-ensemble of earlier ones say, reads them (MNIST: 7% fewer MACs). A value is worth keeping only when its ancestors cost at least WORTH MACs per byte it holds, and only when
-feeding it in leaves ONNX Runtime's kernel choices downstream unchanged (`_layout_safe`), so a candidate fed a
-kept value scores bit for bit as it does alone.
+ensemble of earlier ones say, reads them (MNIST: 7% fewer MACs). A value is worth keeping only when its
+ancestors cost at least WORTH MACs per byte it holds, and only when feeding it in leaves ONNX Runtime's kernel
+choices downstream unchanged (`_layout_safe`), so a candidate fed a kept value scores bit for bit as it does
+alone.
 
 Which: GreedyDual-Size-Frequency (Cherkasova, 1998). A value's priority is
     H(v) = L + hits(v) · cost(v) / bytes(v)
@@ -38,9 +39,7 @@ from .activation_arena import Arena
 from .conv_sum_fusion import CONTRIB
 from .population_graph import Computation, PopulationGraph
 
-BUDGET_BYTES = (
-    2 << 30
-)  # MNIST search, 25 generations: 5.2x fewer MACs than without sharing (1.5 GiB: 4.2x, 2.5 GiB: 5.6x)
+BUDGET_BYTES = 2 << 30  # MNIST search: 5.2x fewer MACs than without sharing (1.5 GiB: 4.2x, 2.5 GiB: 5.6x)
 WORTH = 32  # MACs per byte: a byte faults in once (0.6-2 ns here), a MAC costs 25 ps; 64 and 128 ran slower
 LAYOUT_PASSING = frozenset(
     {

@@ -16,10 +16,10 @@ per candidate of a search with racing. Then, in a fresh process per engine, the 
 population of --peak random candidates.
 
 Measured (2 cores, 25 generations, 183 distinct candidates, three rounds): 290.6 ms per candidate alone against
-66.9 ms shared, 4.46x (rounds 4.24x, 4.62x, 4.46x; an earlier run the same day 4.51x-4.89x); 2,251 GMAC against
-434 GMAC (5.18x); identical archives. Racing 0.95 would have stopped 52 candidates, none of the 12 true front
-points, and ran at 62.3 ms per candidate (1.07x on top). Population 48: peak RSS 736 MiB alone (7.5 s), 1,629 MiB
-shared (2.9 s; most of it the activation cache).
+66.9 ms shared, 4.46x (rounds 4.24x, 4.62x, 4.46x; the same day, medians 4.79x and 4.09x, rounds 3.86x-4.89x:
+the machine's speed drifts); 2,251 GMAC against 434 GMAC (5.18x); identical archives. Racing 0.95 would have
+stopped 52 candidates, none of the 12 true front points, and ran at 62.3 ms per candidate (1.07x on top).
+Population 48: peak RSS 736 MiB alone (7.5 s), 1,629 MiB shared (2.9 s; most of it the activation cache).
 """
 
 from __future__ import annotations

@@ -36,16 +36,16 @@ class Arena:
     def carve(self, shape: tuple[int, ...], dtype) -> np.ndarray | None:
         """An array of `shape` and `dtype` in a free range (the smallest that holds it, used memory first), or
         None when no free range is large enough."""
-        length = _aligned(int(np.prod(shape)) * np.dtype(dtype).itemsize)
-        fitting = [(o, n) for o, n in self.free if n >= length]
+        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        length = _aligned(nbytes)
+        fitting = [i for i, (_, free) in enumerate(self.free) if free >= length]
         if not fitting:
             return None
-        offset, free = min(fitting, key=lambda r: (r[0] + length > self.touched, r[1]))
-        index = self.free.index((offset, free))
+        index = min(fitting, key=lambda i: (self.free[i][0] + length > self.touched, self.free[i][1]))
+        offset, free = self.free[index]
         self.free[index : index + 1] = [(offset + length, free - length)] if free > length else []
         self._populate(offset + length)
-        count = int(np.prod(shape))
-        return self.bytes[offset : offset + count * np.dtype(dtype).itemsize].view(dtype).reshape(shape)
+        return self.bytes[offset : offset + nbytes].view(dtype).reshape(shape)
 
     def release(self, array: np.ndarray) -> None:
         """Returns the range of an array `carve` gave, merged with the free ranges beside it."""

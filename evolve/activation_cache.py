@@ -129,8 +129,9 @@ class ActivationCache:
     def buffers(self, wanted: list[tuple[tuple[int, ...], np.dtype]]) -> list[np.ndarray | None]:
         """Arrays for fetched values of these (shape, dtype), which `plan` fitted in the budget, carved from the
         arena largest first; None for a value no free range holds (the arena is fragmented): it is not kept."""
+        sizes = [np.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in wanted]
         arrays: list[np.ndarray | None] = [None] * len(wanted)
-        for index in sorted(range(len(wanted)), key=lambda i: -int(np.prod(wanted[i][0]))):
+        for index in sorted(range(len(wanted)), key=lambda i: -sizes[i]):
             arrays[index] = self.arena.carve(*wanted[index])
         return arrays
 

@@ -10,6 +10,7 @@ import onnx
 
 from stitchc.data import Dataset
 from stitchc.data.spill import slow_to_read, spill
+from stitchc.evolve.activation_cache import BUDGET_BYTES as CACHE_BYTES
 from stitchc.evolve.algorithm import Problem
 from stitchc.evolve.algorithms import make_algorithm
 from stitchc.evolve.candidate_training import CandidateTraining
@@ -188,8 +189,8 @@ def _evolve(
     racing = Racing(search.racing) if search.racing else None
     # a trained candidate shares no weights with others, and every worker would train it again: evaluated whole
     shared = search.train is None
-    cache = {} if activation_cache is None else {"cache_bytes": activation_cache}
-    evaluate = Evaluator(space, objectives, splits, program.metrics, shared=shared, racing=racing, **cache)
+    cache = CACHE_BYTES if activation_cache is None else activation_cache
+    evaluate = Evaluator(space, objectives, splits, program.metrics, shared=shared, racing=racing, cache_bytes=cache)
     seeds = [space.parent_genome(i) for i in range(len(space.supernet.parents))] + [space.ensemble_genome()]
     samples = sum(len(split) for split in splits.values())
     workers = workers or auto_workers(space.supernet.graph.macs(), samples)
